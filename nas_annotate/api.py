@@ -1,0 +1,148 @@
+"""The library API the CLI is a thin shell over: check, extract and expand files."""
+
+from __future__ import annotations
+
+import ast
+import os
+import tempfile
+from typing import Iterable
+
+from .choice import ChoiceDocument, load_choice, resolve
+from .codegen import expand_annotations
+from .diagnostics import CompileError, Diagnostic
+from .keys import module_name
+from .locate import has_annotations
+from .pipeline import Analysis, analyse
+from .source import Source
+from .space import render
+
+_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
+_MARKER = b"@nni.mutable_layer"
+
+
+def python_files(paths: Iterable[str]) -> list[str]:
+    """The files named, and the `.py` files under the directories named, in a stable order."""
+    found: list[str] = []
+    missing: list[Diagnostic] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(
+                    d
+                    for d in dirs
+                    if not d.startswith(".") and d not in _SKIP_DIRS and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
+                )
+                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(".py"))
+        elif os.path.isfile(path):
+            found.append(path)
+        else:
+            missing.append(Diagnostic(path, 0, 0, "no such file or directory"))
+    if missing:
+        raise CompileError(missing)
+    return found
+
+
+def analyse_file(path: str, module: str | None = None) -> Analysis:
+    """Read and analyse one file; its module name comes from its place among packages."""
+    source = Source.read(path)
+    return analyse(source, module or module_name(path))
+
+
+def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic]]:
+    """Analyse every annotated file under `paths`; files without a marker are not even decoded."""
+    analyses: list[Analysis] = []
+    diagnostics: list[Diagnostic] = []
+    owners: dict[str, tuple[str, int]] = {}
+    for path in python_files(paths):
+        try:
+            with open(path, "rb") as handle:
+                if _MARKER not in handle.read():
+                    continue
+            analysis = analyse_file(path)
+        except OSError as exc:
+            diagnostics.append(Diagnostic(path, 0, 0, f"cannot read: {exc.strerror or exc}"))
+            continue
+        except CompileError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        analyses.append(analysis)
+        diagnostics.extend(analysis.diagnostics)
+        for layer in analysis.layers:
+            if layer.key in owners:
+                other_path, other_line = owners[layer.key]
+                message = f"the key '{layer.key}' is also defined at {other_path}:{other_line}"
+                diagnostics.append(analysis.source.diagnostic(layer.pos.line, layer.pos.col, message))
+            else:
+                owners[layer.key] = (path, layer.pos.line)
+    return analyses, diagnostics
+
+
+def check(paths: Iterable[str]) -> list[Diagnostic]:
+    """Every problem in the annotated files under `paths` (empty when all is well)."""
+    try:
+        return analyse_paths(paths)[1]
+    except CompileError as exc:
+        return exc.diagnostics
+
+
+def extract(paths: Iterable[str], fmt: str = "json") -> str:
+    """The search space of every annotated file under `paths`, rendered in `fmt`."""
+    analyses, diagnostics = analyse_paths(paths)
+    if diagnostics:
+        raise CompileError(diagnostics)
+    return render(analyses, fmt)
+
+
+def expand(path: str, choice: ChoiceDocument | str) -> bytes:
+    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers."""
+    source = Source.read(path)
+    if not has_annotations(source.text):
+        with open(path, "rb") as handle:
+            return handle.read()
+    analysis = analyse(source, module_name(path))
+    if analysis.diagnostics:
+        raise CompileError(analysis.diagnostics)
+    document = load_choice(choice) if isinstance(choice, str) else choice
+    decisions = resolve(document, analysis.module, analysis.layers)
+    text = expand_annotations(source, analysis.annotations, lambda layer: decisions[layer.key])
+    _verify(analysis, text)
+    return source.encode(text)
+
+
+def _verify(analysis: Analysis, text: str) -> None:
+    """The generated file must compile; a failure points at the annotation that caused it."""
+    try:
+        ast.parse(text, filename=analysis.source.path)
+    except SyntaxError as exc:
+        line = exc.lineno or 0
+        for annotation in analysis.annotations:
+            if annotation.region.line <= line <= annotation.region.end_line:
+                line = annotation.region.line
+                message = f"the code generated here does not compile at this position ({exc.msg})"
+                raise CompileError([analysis.source.diagnostic(line, annotation.region.col + 1, message)]) from None
+        raise CompileError([analysis.source.diagnostic(line, exc.offset or 0, f"expanded code does not compile: {exc.msg}")]) from None
+
+
+def write_atomic(path: str, data: bytes, sources: Iterable[str] = ()) -> None:
+    """Write `data` to `path` all at once (temporary file + rename); never over a source file."""
+    for source in sources:
+        if os.path.exists(path) and os.path.samefile(path, source):
+            raise CompileError([Diagnostic(path, 0, 0, "refusing to write over the source file; choose another output")])
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".nas-annotate-", dir=directory)
+    except OSError as exc:
+        raise CompileError([Diagnostic(path, 0, 0, f"cannot write: {exc.strerror or exc}")]) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if os.path.exists(path):
+            os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as exc:
+        os.unlink(temporary)
+        raise CompileError([Diagnostic(path, 0, 0, f"cannot write: {exc.strerror or exc}")]) from None

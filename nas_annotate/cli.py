@@ -1,0 +1,98 @@
+"""The `nas-annotate` command: a thin shell over `nas_annotate.api`, importing it lazily."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import click
+
+from . import __version__
+
+
+def _fail(exc: Exception) -> NoReturn:
+    from .diagnostics import render_all
+
+    click.echo(render_all(exc.diagnostics), err=True)  # type: ignore[attr-defined]
+    sys.exit(1)
+
+
+def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
+    from .api import write_atomic
+
+    if output is None or output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(output, data, sources)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nas-annotate")
+def main() -> None:
+    """Compile nni.mutable_layer annotations: extract the search space, expand a choice."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output", metavar="FILE", help="Write the document here (atomically) instead of stdout.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "yaml", "nni"]), default="json", show_default=True,
+    help="json or yaml: our search space; nni: NNI's annotation search space.",
+)
+def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
+    """Print the search space of the annotated files and directories PATH..."""
+    from .api import extract as extract_space
+    from .diagnostics import CompileError
+
+    try:
+        _emit(extract_space(paths, fmt).encode("utf-8"), output, paths)
+    except CompileError as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+def check(paths: tuple[str, ...]) -> None:
+    """Report every problem in the annotations of PATH... (exit 1 if there is one)."""
+    from .api import analyse_paths
+    from .diagnostics import CompileError
+
+    try:
+        analyses, diagnostics = analyse_paths(paths)
+    except CompileError as exc:
+        _fail(exc)
+    if diagnostics:
+        _fail(CompileError(diagnostics))
+    layers = sum(len(a.layers) for a in analyses)
+    click.echo(f"ok: {layers} mutable layer(s) in {len(analyses)} annotated file(s)")
+
+
+@main.command()
+@click.argument("file", metavar="FILE")
+@click.option("-c", "--choice", metavar="CHOICE", help="A choice document (JSON or YAML file, or inline JSON).")
+@click.option("-o", "--output", metavar="OUT", help="Write the expanded file here (atomically) instead of stdout.")
+def expand(file: str, choice: str | None, output: str | None) -> None:
+    """Print FILE with every annotation replaced by the layers CHOICE selects."""
+    from .api import expand as expand_file
+    from .diagnostics import CompileError
+
+    if choice is None:
+        raise click.UsageError("--choice is required: give a choice document (see `nas-annotate extract` for the keys)")
+    try:
+        _emit(expand_file(file, choice), output, (file,))
+    except CompileError as exc:
+        _fail(exc)
+
+
+def run(prog_name: str = "nas-annotate") -> None:
+    """Entry point: bugs become a short message (set NAS_ANNOTATE_DEBUG=1 for the traceback)."""
+    try:
+        main.main(prog_name=prog_name)
+    except Exception as exc:  # an internal error, never a user's mistake
+        if os.environ.get("NAS_ANNOTATE_DEBUG"):
+            raise
+        click.echo(f"nas-annotate: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Please report it with the input that caused it (NAS_ANNOTATE_DEBUG=1 shows the traceback).", err=True)
+        sys.exit(3)

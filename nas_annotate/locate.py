@@ -1,0 +1,257 @@
+"""Locating annotations: string statements and `#` comment blocks, with their scope and region.
+
+The module is parsed once with the C `ast` parser (fast, exact positions); only the statement
+tree is walked.  Untouched lines are never re-rendered, so comments and layout survive by
+construction.  A file whose text does not contain a marker is not parsed at all.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic
+from .model import Pos, Region
+from .source import Source
+
+KINDS = ("mutable_layer",)
+_QUICK = "@nni.mutable_layer"
+_MARKER = re.compile(r"@nni\.(mutable_layers?)(?![\w])")
+_COMMENT_CANDIDATE = re.compile(r"^([ \t]*)#[ \t]*@nni\.mutable_layers?(?![\w])", re.M)
+_STRING_START = re.compile(r"([rRuUbBfF]*)('''|\"\"\"|'|\")")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def has_annotations(text: str) -> bool:
+    """The cheap pre-scan: a file without a marker needs no parse."""
+    return _QUICK in text
+
+
+@dataclass(frozen=True)
+class Body:
+    """An annotation's text (from its marker on) and the file position of every character."""
+
+    text: str
+    starts: tuple[int, ...]
+    anchors: tuple[tuple[int, int], ...]
+    exact: bool = True
+
+    def pos(self, offset: int) -> Pos:
+        """File position (1-based line and column) of `offset` in `text`."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        line, col0 = self.anchors[max(i, 0)]
+        if not self.exact:
+            return Pos(line, col0 + 1)
+        return Pos(line, col0 + offset - self.starts[max(i, 0)] + 1)
+
+
+def _body(pieces: list[tuple[int, int, str]], exact: bool = True) -> Body:
+    starts, anchors, total = [], [], 0
+    for line, col0, text in pieces:
+        starts.append(total)
+        anchors.append((line, col0))
+        total += len(text)
+    return Body("".join(p[2] for p in pieces), tuple(starts), tuple(anchors), exact)
+
+
+@dataclass(frozen=True)
+class RawAnnotation:
+    """An annotation found in a file, before its body is parsed."""
+
+    kind: str
+    form: str
+    region: Region
+    indent: str
+    scope: str
+    body: Body
+
+
+@dataclass
+class _Stmt:
+    start: int
+    col: int
+    end: int
+    parent: int
+    scope: str
+    body0: int | None
+
+
+class _Walker:
+    """Collects every statement (document order), its scope, and the string annotations."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.stmts: list[_Stmt] = []
+        self.strings: list[tuple[ast.Expr, str, str]] = []
+
+    def walk(self, body: list[ast.stmt], parent: int, scope: str) -> None:
+        for node in body:
+            start = node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno
+            index = len(self.stmts)
+            blocks = _blocks(node)
+            body0 = blocks[0][0].lineno if blocks and blocks[0] else None
+            col = self.source.char_col(node.lineno, node.col_offset)
+            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0))
+            if isinstance(node, ast.Expr):
+                value = node.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    kind = _kind(value.value)
+                    if kind:
+                        self.strings.append((node, kind, scope))
+            inner = scope
+            if isinstance(node, _SCOPES):
+                inner = f"{scope}.{node.name}" if scope else node.name
+            for block in blocks:
+                self.walk(block, index, inner)
+
+
+def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
+    blocks = [getattr(node, f) for f in ("body", "orelse", "finalbody") if getattr(node, f, None)]
+    for handler in getattr(node, "handlers", ()):
+        blocks.append(handler.body)
+    for case in getattr(node, "cases", ()):
+        blocks.append(case.body)
+    return blocks
+
+
+def _kind(text: str) -> str | None:
+    match = _MARKER.match(text.lstrip())
+    return "mutable_layer" if match else None
+
+
+def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
+    """Every annotation of the file in source order, or the diagnostics that prevent it."""
+    if not has_annotations(source.text):
+        return [], []
+    try:
+        tree = ast.parse(source.text, filename=source.path)
+    except SyntaxError as exc:
+        return [], [_syntax_diagnostic(source, exc)]
+    walker = _Walker(source)
+    walker.walk(tree.body, -1, "")
+    found = [_from_string(source, node, kind, scope) for node, kind, scope in walker.strings]
+    diagnostics: list[Diagnostic] = []
+    _from_comments(source, walker.stmts, found, diagnostics)
+    found.sort(key=lambda a: (a.region.line, a.region.col))
+    return found, diagnostics
+
+
+def _syntax_diagnostic(source: Source, exc: SyntaxError) -> Diagnostic:
+    line = exc.lineno or 0
+    return source.diagnostic(line, exc.offset or 0, f"invalid Python syntax: {exc.msg}")
+
+
+def _from_string(source: Source, node: ast.Expr, kind: str, scope: str) -> RawAnnotation:
+    line, end_line = node.lineno, node.end_lineno or node.lineno
+    col = source.char_col(line, node.col_offset)
+    end_col = source.char_col(end_line, node.end_col_offset or 0)
+    region = Region(line, col, end_line, end_col)
+    prefix = source.line(line)[:col]
+    indent = prefix if not prefix.strip() else re.match(r"[ \t]*", prefix).group(0)
+    value = node.value.value  # type: ignore[attr-defined]
+    start = source.line_offsets[line - 1] + col
+    segment = source.text[start : source.line_offsets[end_line - 1] + end_col]
+    match = _STRING_START.match(segment)
+    assert match is not None
+    opener = len(match.group(0))
+    quote = match.group(2)
+    content = segment[opener : len(segment) - len(quote)]
+    normalised = content.replace("\r\n", "\n").replace("\r", "\n")
+    if segment.endswith(quote) and normalised == value:
+        pieces = []
+        file_line, col0 = line, col + opener
+        for piece in io.StringIO(content, newline="").readlines():
+            stripped = piece.rstrip("\r\n")
+            pieces.append((file_line, col0, stripped + ("\n" if stripped != piece else "")))
+            file_line, col0 = file_line + 1, 0
+        body = _body(pieces or [(line, col + opener, "")])
+    else:
+        body = _body([(line, col, value)], exact=False)
+    return RawAnnotation(kind, "string", region, indent, scope, body)
+
+
+def _from_comments(
+    source: Source, stmts: list[_Stmt], found: list[RawAnnotation], diagnostics: list[Diagnostic]
+) -> None:
+    starts = [s.start for s in stmts]
+    for match in _COMMENT_CANDIDATE.finditer(source.text):
+        line = bisect.bisect_right(source.line_offsets, match.start())
+        indent = match.group(1)
+        if any(a.region.line <= line <= a.region.end_line for a in found):
+            continue
+        place = _statement_position(source, stmts, starts, line)
+        if place is None:
+            continue
+        if place == "expression":
+            message = "an annotation must stand where a statement may stand, not inside an expression"
+            diagnostics.append(source.diagnostic(line, len(indent) + 1, message))
+            continue
+        scope = _comment_scope(stmts, starts, line, len(indent))
+        if isinstance(scope, tuple):
+            diagnostics.append(source.diagnostic(line, len(indent) + 1, scope[0]))
+            continue
+        pieces = []
+        file_line = line
+        while file_line <= len(source.lines) and source.line(file_line).startswith(indent + "#"):
+            pieces.append((file_line, len(indent) + 1, source.line(file_line)[len(indent) + 1 :] + "\n"))
+            file_line += 1
+        region = Region(line, len(indent), pieces[-1][0], len(source.line(pieces[-1][0])))
+        found.append(RawAnnotation("mutable_layer", "comment", region, indent, scope, _body(pieces)))
+
+
+def _statement_position(source: Source, stmts: list[_Stmt], starts: list[int], line: int) -> str | None:
+    """'ok' for a comment between statements, 'expression' for one inside a statement, None in a string."""
+    i = bisect.bisect_left(starts, line) - 1
+    while i >= 0:
+        stmt = stmts[i]
+        if stmt.body0 is None and stmt.start <= line <= stmt.end:
+            return _kind_of_line(source, stmt.start, stmt.end, line)
+        if stmt.body0 is not None and stmt.start <= line < stmt.body0:
+            return _kind_of_line(source, stmt.start, stmt.body0 - 1, line, header=True)
+        i = stmt.parent
+    return "ok"
+
+
+def _kind_of_line(source: Source, first: int, last: int, line: int, header: bool = False) -> str | None:
+    """Tokenize lines first..last to tell whether `line` holds a comment, and whether in an expression."""
+    text = "".join(source.lines[first - 1 : last])
+    comments: set[int] = set()
+    end = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                comments.add(tok.start[0] + first - 1)
+            elif tok.type == tokenize.NEWLINE and end is None:
+                end = tok.start[0] + first - 1
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    if line not in comments:
+        return None
+    if header and end is not None and line > end:
+        return "ok"
+    return "expression"
+
+
+def _comment_scope(stmts: list[_Stmt], starts: list[int], line: int, col: int) -> str | tuple[str]:
+    """The scope a statement at (line, col) would belong to, or a 1-tuple holding an error message."""
+    i = bisect.bisect_left(starts, line) - 1
+    if i < 0:
+        return "" if col == 0 else ("this annotation is indented, but no block encloses it",)
+    stmt = stmts[i]
+    if stmt.body0 is not None and stmt.body0 > line:
+        first_body = stmts[i + 1]
+        if first_body.col == col:
+            return first_body.scope
+        return (f"this annotation must be indented like the block it opens (column {first_body.col + 1})",)
+    following = bisect.bisect_right(starts, line)
+    while i >= 0:
+        if stmts[i].col == col:
+            if following < len(stmts) and stmts[following].col > col:
+                return (f"this annotation is indented less than the statement after it (column {stmts[following].col + 1})",)
+            return stmts[i].scope
+        i = stmts[i].parent
+    return ("this annotation is not indented like any enclosing block",)

@@ -1,0 +1,267 @@
+"""Parsing an annotation body into drafts: one `field: value` table per mutable layer.
+
+Both syntaxes are read here: the seed's `@nni.mutable_layer {...}{...}` (fields separated by
+commas or newlines) and NNI's `@nni.mutable_layers({...}, ...)`.  Values are Python
+expressions, parsed with `ast` and kept with their positions; `validate` gives them meaning.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .locate import Body
+from .model import Pos
+
+FIELDS = (
+    "layer_choice",
+    "fixed_inputs",
+    "input_candidates",
+    "input_num",
+    "input_aggregate",
+    "post_process",
+    "layer_output",
+    "name",
+)
+ALIASES = {"optional_inputs": "input_candidates", "optional_input_size": "input_num"}
+
+_MARKER = re.compile(r"\s*@nni\.(mutable_layers?)(?!\w)")
+_NAME = re.compile(r"[A-Za-z_]\w*|'[^'\n]*'|\"[^\"\n]*\"")
+_SPECIAL = re.compile(r"[][(){}'\"#,\n]")
+_STRINGS = {
+    "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''", re.S),
+    '"""': re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""', re.S),
+    "'": re.compile(r"'(?:[^'\\\n]|\\.)*'"),
+    '"': re.compile(r'"(?:[^"\\\n]|\\.)*"'),
+}
+_CLOSE = {"(": ")", "[": "]", "{": "}"}
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One `field: value` entry: the value's source text and its parsed expression."""
+
+    written: str
+    name_pos: Pos
+    text: str
+    node: ast.expr
+    offset: int
+
+
+@dataclass
+class Draft:
+    """The fields of one mutable layer as written, before validation."""
+
+    pos: Pos
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    attempted: set[str] = field(default_factory=set)
+    broken: bool = False
+    failed: bool = False
+
+
+@dataclass
+class ParsedBody:
+    """The drafts of one annotation, where its text ended, and the problems found."""
+
+    drafts: list[Draft]
+    end: int
+    errors: list[tuple[Pos, str]]
+
+
+class _Parser:
+    def __init__(self, body: Body, whole: bool) -> None:
+        self.body = body
+        self.text = body.text
+        self.whole = whole
+        self.errors: list[tuple[Pos, str]] = []
+
+    def error(self, offset: int, message: str) -> None:
+        self.errors.append((self.body.pos(min(offset, max(len(self.text) - 1, 0))), message))
+
+    def skip(self, i: int, commas: bool = False) -> int:
+        """Skip whitespace, newlines and comments (and commas, if asked)."""
+        text = self.text
+        while i < len(text):
+            ch = text[i]
+            if ch in " \t\r\n\f" or (commas and ch == ","):
+                i += 1
+            elif ch == "#":
+                end = text.find("\n", i)
+                i = len(text) if end < 0 else end
+            else:
+                break
+        return i
+
+    def parse(self) -> ParsedBody:
+        match = _MARKER.match(self.text)
+        assert match is not None, "locate hands over bodies that start with a marker"
+        drafts: list[Draft] = []
+        i = match.end()
+        if match.group(1) == "mutable_layers":
+            i = self.skip(i)
+            if not self.text.startswith("(", i):
+                self.error(i, "expected '(' after @nni.mutable_layers")
+                return ParsedBody(drafts, len(self.text), self.errors)
+            open_at = i
+            i = self.skip(i + 1, commas=True)
+            while i < len(self.text) and self.text[i] == "{":
+                i = self.skip(self.block(i, drafts), commas=True)
+            if i >= len(self.text):
+                self.error(open_at, "unbalanced parentheses: '(' is never closed")
+                return ParsedBody(drafts, len(self.text), self.errors)
+            if self.text[i] != ")":
+                self.error(i, "expected '{' or ')' in @nni.mutable_layers(...)")
+                return ParsedBody(drafts, len(self.text), self.errors)
+            i += 1
+        else:
+            i = self.skip(i)
+            if not self.text.startswith("{", i):
+                self.error(i, "expected '{' after @nni.mutable_layer")
+                return ParsedBody(drafts, len(self.text), self.errors)
+            while True:
+                i = self.block(i, drafts)
+                after = self.skip(i, commas=True)
+                if after >= len(self.text) or self.text[after] != "{":
+                    break
+                i = after
+        if not drafts and not self.errors:
+            self.error(match.end(), "the annotation declares no mutable layer")
+        if self.whole:
+            rest = self.skip(i, commas=True)
+            if rest < len(self.text):
+                self.error(rest, "unexpected text after the annotation")
+        return ParsedBody(drafts, i, self.errors)
+
+    def block(self, i: int, drafts: list[Draft]) -> int:
+        """Parse one `{...}` block starting at `i`; return the offset after its `}`."""
+        draft = Draft(self.body.pos(i))
+        drafts.append(draft)
+        before = len(self.errors)
+        end = self.fields(i, draft)
+        draft.failed = len(self.errors) > before
+        return end
+
+    def fields(self, i: int, draft: Draft) -> int:
+        """Parse the entries of the block whose `{` is at `i`; return the offset after its `}`."""
+        start = i
+        i += 1
+        while True:
+            i = self.skip(i, commas=True)
+            if i >= len(self.text):
+                self.error(start, "unbalanced braces: '{' is never closed")
+                draft.broken = True
+                return i
+            if self.text[i] == "}":
+                return i + 1
+            name = _NAME.match(self.text, i)
+            if not name:
+                self.error(i, "expected a field name such as 'layer_choice'")
+                i = self.value_end(i)
+                if i is None:
+                    draft.broken = True
+                    return len(self.text)
+                continue
+            written = name.group(0).strip("'\"")
+            name_pos = self.body.pos(i)
+            i = name.end()
+            while i < len(self.text) and self.text[i] in " \t":
+                i += 1
+            if not self.text.startswith(":", i):
+                self.error(i, f"expected ':' after the field name '{written}'")
+                draft.attempted.add(ALIASES.get(written, written))
+                i = self.value_end(i)
+                if i is None:
+                    draft.broken = True
+                    return len(self.text)
+                continue
+            value_start = self.skip(i + 1)
+            end = self.value_end(value_start)
+            if end is None:
+                draft.broken = True
+                return len(self.text)
+            self.add_field(draft, written, name_pos, value_start, end)
+            i = end
+
+    def value_end(self, i: int) -> int | None:
+        """Where the value starting at `i` ends: a comma, newline or closing brace at depth 0."""
+        text = self.text
+        stack: list[tuple[str, int]] = []
+        while True:
+            match = _SPECIAL.search(text, i)
+            if match is None:
+                if stack:
+                    ch, at = stack[-1]
+                    self.error(at, f"unbalanced brackets: '{ch}' is never closed")
+                    return None
+                return len(text)
+            i = match.start()
+            ch = text[i]
+            if ch in "([{":
+                stack.append((ch, i))
+            elif ch in ")]}":
+                if not stack:
+                    if ch == "}":
+                        return i
+                    self.error(i, f"unmatched '{ch}'")
+                    return None
+                opener, at = stack.pop()
+                if _CLOSE[opener] != ch:
+                    self.error(i, f"'{ch}' does not match '{opener}'")
+                    return None
+            elif ch in "'\"":
+                quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
+                string = _STRINGS[quote].match(text, i)
+                if string is None:
+                    self.error(i, "unterminated string")
+                    return None
+                i = string.end()
+                continue
+            elif ch == "#":
+                if not stack:
+                    return i
+                newline = text.find("\n", i)
+                i = len(text) if newline < 0 else newline
+                continue
+            elif not stack:
+                return i
+            i += 1
+
+    def add_field(self, draft: Draft, written: str, name_pos: Pos, start: int, end: int) -> None:
+        name = ALIASES.get(written, written)
+        draft.attempted.add(name)
+        if name not in FIELDS:
+            close = difflib.get_close_matches(written, FIELDS + tuple(ALIASES), n=1)
+            draft.attempted.update(ALIASES.get(c, c) for c in close)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; fields are {', '.join(FIELDS)}"
+            self.errors.append((name_pos, f"unknown field '{written}'{hint}"))
+            return
+        if name in draft.fields:
+            first = draft.fields[name]
+            same = "" if first.written == written else f" (as '{first.written}')"
+            self.errors.append((name_pos, f"duplicated field '{written}': already given{same} on line {first.name_pos.line}"))
+            return
+        text = self.text[start:end].rstrip()
+        if not text:
+            self.error(start, f"field '{written}' has no value")
+            return
+        try:
+            node = ast.parse(text, mode="eval").body
+        except SyntaxError as exc:
+            offset = _offset_in(text, exc.lineno or 1, exc.offset or 1)
+            self.error(start + offset, f"invalid expression in field '{written}': {exc.msg}")
+            return
+        draft.fields[name] = FieldValue(written, name_pos, text, node, start)
+
+
+def _offset_in(text: str, lineno: int, col: int) -> int:
+    """Offset of a 1-based (line, column) position within `text`."""
+    lines = text.split("\n")
+    lineno = min(max(lineno, 1), len(lines))
+    return sum(len(line) + 1 for line in lines[: lineno - 1]) + min(max(col - 1, 0), len(lines[lineno - 1]))
+
+
+def parse_body(body: Body, whole: bool) -> ParsedBody:
+    """Parse an annotation body; `whole` says the text must end with the annotation (string form)."""
+    return _Parser(body, whole).parse()

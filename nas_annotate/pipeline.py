@@ -1,0 +1,49 @@
+"""The compiler's pipeline for one file: locate → parse → validate, giving an `Analysis`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic
+from .locate import locate
+from .model import Annotation, MutableLayer, Region
+from .parse import parse_body
+from .source import Source
+from .validate import build_layer, duplicate_keys
+
+
+@dataclass
+class Analysis:
+    """What the compiler knows about one file: its annotations, or why it cannot know."""
+
+    source: Source
+    module: str
+    annotations: list[Annotation]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def layers(self) -> list[MutableLayer]:
+        return [layer for annotation in self.annotations for layer in annotation.layers]
+
+
+def analyse(source: Source, module: str) -> Analysis:
+    """Locate, parse and validate every annotation of `source`; collect all problems."""
+    raw_annotations, diagnostics = locate(source)
+    annotations: list[Annotation] = []
+    for raw in raw_annotations:
+        parsed = parse_body(raw.body, whole=raw.form == "string")
+        errors = list(parsed.errors)
+        layers = []
+        for draft in parsed.drafts:
+            layer = build_layer(draft, raw.body, module, raw.scope, errors)
+            if layer is not None:
+                layers.append(layer)
+        diagnostics.extend(source.diagnostic(pos.line, pos.col, message) for pos, message in errors)
+        region = raw.region
+        if raw.form == "comment":
+            last = raw.body.pos(max(parsed.end - 1, 0)).line
+            region = Region(region.line, region.col, last, len(source.line(last)))
+        annotations.append(Annotation(raw.form, region, raw.indent, raw.scope, tuple(layers)))
+    layers = [layer for annotation in annotations for layer in annotation.layers]
+    diagnostics.extend(source.diagnostic(pos.line, pos.col, message) for pos, message in duplicate_keys(layers))
+    return Analysis(source, module, annotations, diagnostics)

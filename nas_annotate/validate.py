@@ -1,0 +1,220 @@
+"""Validation: turning drafts into typed mutable layers, with a diagnostic for every problem."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .locate import Body
+from .model import Argument, Call, Expression, MutableLayer, Pos
+from .parse import Draft, FieldValue
+
+_IMPURE = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
+_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+Errors = list[tuple[Pos, str]]
+
+
+class _Builder:
+    """Builds the typed values of one draft, recording problems instead of raising."""
+
+    def __init__(self, body: Body, errors: Errors) -> None:
+        self.body = body
+        self.errors = errors
+
+    def pos(self, value: FieldValue, node: ast.AST) -> Pos:
+        lines = value.text.split("\n")
+        line = lines[node.lineno - 1] if hasattr(node, "lineno") else ""
+        col = node.col_offset if hasattr(node, "col_offset") else 0
+        if not line.isascii():
+            col = len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
+        offset = sum(len(text) + 1 for text in lines[: node.lineno - 1]) + col
+        return self.body.pos(value.offset + offset)
+
+    def fail(self, value: FieldValue, node: ast.AST, message: str) -> None:
+        self.errors.append((self.pos(value, node), message))
+
+    def expression(self, value: FieldValue, node: ast.expr) -> Expression:
+        pure = not any(isinstance(n, _IMPURE) for n in ast.walk(node))
+        return Expression(ast.unparse(node), node, self.pos(value, node), pure)
+
+    def call(self, value: FieldValue, node: ast.expr, what: str) -> Call | None:
+        """A call `f(a, k=v)` or a bare reference `f` / `mod.f`."""
+        func = node.func if isinstance(node, ast.Call) else node
+        if not _is_reference(func):
+            if isinstance(node, ast.Call):
+                self.fail(value, node, f"the function of {what} '{ast.unparse(node)}' must be a name or a dotted name")
+            else:
+                self.fail(value, node, f"{what} '{ast.unparse(node)}' is neither a call nor a reference to a function")
+            return None
+        arguments: list[Argument] = []
+        if isinstance(node, ast.Call):
+            for arg in node.args:
+                if isinstance(arg, ast.Starred):
+                    arguments.append(Argument("*", self.expression(value, arg.value)))
+                else:
+                    arguments.append(Argument("", self.expression(value, arg)))
+            for keyword in node.keywords:
+                prefix = "**" if keyword.arg is None else f"{keyword.arg}="
+                arguments.append(Argument(prefix, self.expression(value, keyword.value)))
+        return Call(ast.unparse(node), ast.unparse(func), tuple(arguments), self.pos(value, node))
+
+    def elements(self, value: FieldValue, field: str) -> list[ast.expr] | None:
+        if not isinstance(value.node, (ast.List, ast.Tuple)):
+            self.fail(value, value.node, f"{field} must be a list, such as [a, b]")
+            return None
+        for element in value.node.elts:
+            if isinstance(element, ast.Starred):
+                self.fail(value, element, f"{field} cannot unpack '{ast.unparse(element)}'; list each item")
+                return None
+        return value.node.elts
+
+    def unique(self, value: FieldValue, items: list, what: str) -> None:
+        seen: dict[str, Pos] = {}
+        for item in items:
+            if item.label in seen:
+                first = seen[item.label]
+                self.errors.append(
+                    (item.pos, f"duplicate {what} '{item.label}' (also at line {first.line}, column {first.col})")
+                )
+            else:
+                seen[item.label] = item.pos
+
+
+def _is_reference(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Errors) -> MutableLayer | None:
+    """The typed layer of a draft, or None when a problem makes it unusable (errors say why)."""
+    if draft.broken:
+        return None
+    before = len(errors)
+    b = _Builder(body, errors)
+    fields = draft.fields
+    for required in ("layer_choice", "layer_output"):
+        if required not in draft.attempted:
+            errors.append((draft.pos, f"missing field '{required}'"))
+
+    choices: list[Call] = []
+    if "layer_choice" in fields:
+        value = fields["layer_choice"]
+        elements = b.elements(value, "layer_choice")
+        if elements is not None and not elements:
+            b.fail(value, value.node, "layer_choice is empty: list at least one candidate")
+        for element in elements or ():
+            candidate = b.call(value, element, "candidate")
+            if candidate is not None:
+                choices.append(candidate)
+        b.unique(value, choices, "candidate")
+
+    inputs: dict[str, list[Expression]] = {}
+    for name in ("fixed_inputs", "input_candidates"):
+        inputs[name] = []
+        if name in fields:
+            value = fields[name]
+            inputs[name] = [b.expression(value, e) for e in b.elements(value, name) or ()]
+            b.unique(value, inputs[name], "input candidate" if name == "input_candidates" else "fixed input")
+    candidates = inputs["input_candidates"]
+
+    input_num = (0, 0)
+    if "input_num" in fields:
+        input_num = _input_num(b, fields["input_num"], len(candidates), "input_candidates" in fields) or input_num
+    elif candidates:
+        value = fields["input_candidates"]
+        b.fail(value, value.node, "input_num is required when there are input_candidates: an int k or a range [lo, hi]")
+
+    helpers: dict[str, Call | None] = {}
+    for name in ("input_aggregate", "post_process"):
+        helpers[name] = None
+        if name in fields:
+            helpers[name] = b.call(fields[name], fields[name].node, name)
+
+    output = None
+    if "layer_output" in fields:
+        value = fields["layer_output"]
+        if _is_reference(value.node):
+            output = b.expression(value, value.node)
+        else:
+            b.fail(value, value.node, "layer_output must be a name, or an attribute such as self.out")
+
+    name = None
+    if "name" in fields:
+        value = fields["name"]
+        node = value.node
+        written = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        if _is_reference(node):
+            written = ast.unparse(node)
+        if written is None or not _NAME.fullmatch(written):
+            b.fail(value, node, "name must be an identifier such as stem_conv (dots allowed)")
+        else:
+            name = written
+
+    if len(errors) > before or draft.failed or output is None or not choices:
+        return None
+    suffix = name or (f"{scope}.{output.label}" if scope else output.label)
+    return MutableLayer(
+        key=f"{module}/{suffix}",
+        layer_choice=tuple(choices),
+        fixed_inputs=tuple(inputs["fixed_inputs"]),
+        input_candidates=tuple(candidates),
+        input_num=input_num,
+        input_aggregate=helpers["input_aggregate"],
+        post_process=helpers["post_process"],
+        layer_output=output,
+        name=name,
+        pos=draft.pos,
+    )
+
+
+def _input_num(b: _Builder, value: FieldValue, count: int, has_candidates: bool) -> tuple[int, int] | None:
+    node = value.node
+    try:
+        literal = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        literal = None
+    if _is_int(literal):
+        lo = hi = literal
+    elif isinstance(literal, (list, tuple)) and len(literal) == 2 and all(_is_int(x) for x in literal):
+        lo, hi = literal
+    else:
+        b.fail(value, node, f"input_num must be an int k or a range [lo, hi], not '{value.text}'")
+        return None
+    if not has_candidates and hi > 0:
+        b.fail(value, node, "input_num is given but there are no input_candidates to choose from")
+        return None
+    if lo < 0:
+        b.fail(value, node, f"input_num cannot be negative: '{value.text}'")
+        return None
+    if lo > hi:
+        b.fail(value, node, f"input_num [{lo}, {hi}] is an empty range: lo must not exceed hi")
+        return None
+    if hi > count:
+        b.fail(value, node, f"input_num '{value.text}' asks for more inputs than the {count} input candidate(s)")
+        return None
+    return lo, hi
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def duplicate_keys(layers: list[MutableLayer]) -> Errors:
+    """Two layers of one module with one key: an error at the second, naming the first."""
+    errors: Errors = []
+    first: dict[str, MutableLayer] = {}
+    for layer in layers:
+        if layer.key in first:
+            other = first[layer.key].pos
+            errors.append(
+                (
+                    layer.pos,
+                    f"two layers have the key '{layer.key}' (the other is at line {other.line}); "
+                    "give one of them a 'name:' field",
+                )
+            )
+        else:
+            first[layer.key] = layer
+    return errors
