@@ -8,7 +8,6 @@ chosen_inputs}}}`) and the flat form NNI's `convert_nas_search_space` gives HPO 
 
 from __future__ import annotations
 
-import ast
 import difflib
 import json
 import os
@@ -18,6 +17,7 @@ from typing import Any
 from .codegen import Decision
 from .diagnostics import CompileError, Diagnostic
 from .model import MutableLayer
+from .validate import canonical as _canonical
 
 FLAT_PREFIX = "_mutable_layer/"
 NNI_LAYER = "layer"
@@ -102,15 +102,6 @@ def _is_index(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _canonical(label: str) -> str | None:
-    if len(label) > _MAX_LABEL:
-        return None
-    try:
-        return ast.unparse(ast.parse(label.strip(), mode="eval"))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
 def _pick(value: object, labels: list[str], what: str) -> int | str:
     """The index `value` designates among `labels`, or an error message."""
     if isinstance(value, dict) and "_value" in value:
@@ -122,7 +113,7 @@ def _pick(value: object, labels: list[str], what: str) -> int | str:
     if isinstance(value, str):
         if value in labels:
             return labels.index(value)
-        canonical = _canonical(value)
+        canonical = _canonical(value) if len(value) <= _MAX_LABEL else None
         if canonical is not None and canonical in labels:
             return labels.index(canonical)
         allowed = ", ".join(repr(label) for label in labels)

@@ -35,8 +35,7 @@ class _Builder:
         self.errors.append((self.pos(value, node), message))
 
     def expression(self, value: FieldValue, node: ast.expr) -> Expression:
-        pure = not any(isinstance(n, _IMPURE) for n in ast.walk(node))
-        return Expression(ast.unparse(node), node, self.pos(value, node), pure)
+        return Expression(label(node), node, self.pos(value, node), _pure(node))
 
     def call(self, value: FieldValue, node: ast.expr, what: str) -> Call | None:
         """A call `f(a, k=v)` or a bare reference `f` / `mod.f`."""
@@ -57,7 +56,7 @@ class _Builder:
             for keyword in node.keywords:
                 prefix = "**" if keyword.arg is None else f"{keyword.arg}="
                 arguments.append(Argument(prefix, self.expression(value, keyword.value)))
-        return Call(ast.unparse(node), ast.unparse(func), tuple(arguments), self.pos(value, node))
+        return Call(label(node), label(func), tuple(arguments), self.pos(value, node))
 
     def elements(self, value: FieldValue, field: str) -> list[ast.expr] | None:
         if not isinstance(value.node, (ast.List, ast.Tuple)):
@@ -79,6 +78,35 @@ class _Builder:
                 )
             else:
                 seen[item.label] = item.pos
+
+
+def label(node: ast.expr) -> str:
+    """The canonical spelling of an expression: `ast.unparse`, with fast paths for the usual shapes."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and _is_reference(node):
+        return f"{label(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call) and _is_reference(node.func):
+        parts = [("*" + label(a.value)) if isinstance(a, ast.Starred) else label(a) for a in node.args]
+        parts += [(f"{k.arg}=" if k.arg else "**") + label(k.value) for k in node.keywords]
+        return f"{label(node.func)}({', '.join(parts)})"
+    if isinstance(node, ast.Constant) and type(node.value) in (int, bool, type(None)):
+        return repr(node.value)
+    return ast.unparse(node)
+
+
+def canonical(text: str) -> str | None:
+    """The label of the expression `text`, or None when it is not one (parsed, never evaluated)."""
+    try:
+        return label(ast.parse(text.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _pure(node: ast.expr) -> bool:
+    if isinstance(node, (ast.Name, ast.Constant)) or (isinstance(node, ast.Attribute) and _is_reference(node)):
+        return True
+    return not any(isinstance(n, _IMPURE) for n in ast.walk(node))
 
 
 def _is_reference(node: ast.expr) -> bool:
