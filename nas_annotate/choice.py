@@ -121,12 +121,91 @@ def _pick(value: object, labels: list[str], what: str) -> int | str:
     return f"{what} must be a label or an index, not {_show(value)}"
 
 
-def _decide(layer: MutableLayer, chosen_layer: object, chosen_inputs: object, repeats: bool) -> Decision | str:
-    if chosen_layer is None and len(layer.layer_choice) == 1:
+@dataclass(frozen=True)
+class Shape:
+    """What a choice is checked against: a layer's key, labels and input range."""
+
+    key: str
+    choice_labels: tuple[str, ...]
+    input_labels: tuple[str, ...]
+    input_num: tuple[int, int]
+
+    @classmethod
+    def of(cls, layer: MutableLayer) -> Shape:
+        return cls(layer.key, tuple(layer.choice_labels), tuple(layer.input_labels), layer.input_num)
+
+    def describe(self) -> str:
+        """What a choice for this layer may be, for error messages."""
+        text = "layer: one of " + ", ".join(repr(label) for label in self.choice_labels)
+        if self.input_labels:
+            lo, hi = self.input_num
+            count = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            text += f"; inputs: {count} of " + ", ".join(repr(label) for label in self.input_labels)
+        return text
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A document's raw choice for one key, in whichever form it was written."""
+
+    layer: object
+    inputs: object
+    unknown: str = ""
+    flat: dict[str, object] | None = None
+
+
+def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], list[tuple[str, str]]]:
+    """The entries of `document` for `module` (other modules' keys are left alone), and malformed ones."""
+    found: dict[str, Entry] = {}
+    malformed: list[tuple[str, str]] = []
+    for key, value in document.data.items():
+        if key.startswith(FLAT_PREFIX):
+            rest, _, field = key[len(FLAT_PREFIX) :].rpartition("/")
+            block = rest.rpartition("/")[0]
+            if block.partition("/")[0] != module:
+                continue
+            if field not in _FLAT_FIELDS:
+                malformed.append((key, f"'{key}': the flat form has only {', '.join(_FLAT_FIELDS)}"))
+                continue
+            entry = found.get(block) or Entry(None, None, flat={})
+            if entry.flat is None:
+                malformed.append((key, f"'{block}' is chosen twice, in two forms"))
+                continue
+            entry.flat[field] = value
+            found[block] = entry
+        elif "/" in key and key.partition("/")[0] == module:
+            if not isinstance(value, dict):
+                malformed.append((key, f"{key}: expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {_show(value)}"))
+                continue
+            inner = next(iter(value.values()), None) if len(value) == 1 else None
+            if isinstance(inner, dict) and ("chosen_layer" in inner or "chosen_inputs" in inner):
+                unknown = ", ".join(sorted(map(str, set(inner) - {"chosen_layer", "chosen_inputs"})))
+                found[key] = Entry(inner.get("chosen_layer"), inner.get("chosen_inputs"), unknown)
+            else:
+                unknown = ", ".join(sorted(map(str, set(value) - {"layer", "inputs"})))
+                found[key] = Entry(value.get("layer"), value.get("inputs"), unknown)
+    return found, malformed
+
+
+def decide(shape: Shape, entry: Entry) -> Decision | str:
+    """The decision `entry` makes for the layer of `shape`, or what is wrong with it."""
+    if entry.unknown:
+        return f"unknown field(s) {entry.unknown}; a choice has 'layer' and 'inputs'"
+    repeats = entry.flat is not None
+    chosen_layer, chosen_inputs = entry.layer, entry.inputs
+    if entry.flat is not None:
+        missing = [f for f in _FLAT_FIELDS if f not in entry.flat and (f == "layer_choice" or shape.input_labels)]
+        if missing:
+            return "the flat form lacks " + ", ".join(missing)
+        chosen_layer = entry.flat["layer_choice"]
+        chosen_inputs = _flat_inputs(shape, entry.flat.get("optional_input_size", 0), entry.flat.get("optional_input_chosen_state", 0))
+        if isinstance(chosen_inputs, str):
+            return chosen_inputs
+    if chosen_layer is None and len(shape.choice_labels) == 1:
         chosen_layer = 0
     if chosen_layer is None:
-        return "no 'layer' given; allowed: " + ", ".join(repr(label) for label in layer.choice_labels)
-    index = _pick(chosen_layer, layer.choice_labels, "layer")
+        return "no 'layer' given; allowed: " + ", ".join(repr(label) for label in shape.choice_labels)
+    index = _pick(chosen_layer, list(shape.choice_labels), "layer")
     if isinstance(index, str):
         return index
     if chosen_inputs is None:
@@ -135,32 +214,34 @@ def _decide(layer: MutableLayer, chosen_layer: object, chosen_inputs: object, re
         return f"inputs must be a list of labels or indices, not {_show(chosen_inputs)}"
     inputs: list[int] = []
     for item in chosen_inputs:
-        picked = _pick(item, layer.input_labels, "input") if layer.input_labels else "there are no input candidates to choose"
+        if not shape.input_labels:
+            return "there are no input candidates to choose"
+        picked = _pick(item, list(shape.input_labels), "input")
         if isinstance(picked, str):
             return picked
         if picked in inputs and not repeats:
-            return f"input {layer.input_labels[picked]!r} is chosen twice"
+            return f"input {shape.input_labels[picked]!r} is chosen twice"
         inputs.append(picked)
-    lo, hi = layer.input_num
+    lo, hi = shape.input_num
     if not lo <= len(inputs) <= hi:
         allowed = f"{lo}" if lo == hi else f"{lo} to {hi}"
         return f"{len(inputs)} input(s) chosen; input_num allows {allowed} of " + (
-            ", ".join(repr(label) for label in layer.input_labels) or "none"
+            ", ".join(repr(label) for label in shape.input_labels) or "none"
         )
     return Decision(index, tuple(inputs))
 
 
-def _flat_inputs(layer: MutableLayer, size: object, state: object) -> list[str] | str:
+def _flat_inputs(shape: Shape, size: object, state: object) -> list[str] | str:
     """NNI's decoding of `optional_input_size` and `optional_input_chosen_state` (repeats allowed)."""
     try:
         count, number = int(size), int(state)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         return f"optional_input_size and optional_input_chosen_state must be integers, not {_show(size)}, {_show(state)}"
-    labels = sorted(layer.input_labels)
+    labels = sorted(shape.input_labels)
     if count and not labels:
         return "there are no input candidates to choose"
     if count < 0 or count > len(labels) or number < 0:
-        return f"optional_input_size {count} or state {number} is out of range"
+        return f"optional_input_size {count} or optional_input_chosen_state {number} is out of range"
     chosen = []
     for _ in range(count):
         chosen.append(labels[number % len(labels)])
@@ -168,81 +249,34 @@ def _flat_inputs(layer: MutableLayer, size: object, state: object) -> list[str] 
     return chosen
 
 
+def unknown_key(key: str, module: str, known: list[str]) -> str:
+    """The message for a key of `module` that names none of its layers."""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else (f"; its layers are {', '.join(known)}" if known else "")
+    return f"'{key}' names no layer of module '{module}'{hint}"
+
+
 def resolve(document: ChoiceDocument, module: str, layers: list[MutableLayer]) -> dict[str, Decision]:
     """One decision per layer of `module`; every problem of the document at once."""
-    by_key = {layer.key: layer for layer in layers}
-    problems: list[Diagnostic] = []
-    entries: dict[str, tuple[object, object, bool, str]] = {}
-    flat: dict[str, dict[str, object]] = {}
-    for key, value in document.data.items():
-        if key.startswith(FLAT_PREFIX):
-            rest, _, field = key[len(FLAT_PREFIX) :].rpartition("/")
-            block = rest.rpartition("/")[0]
-            if block.partition("/")[0] != module:
-                continue
-            if block not in by_key or field not in _FLAT_FIELDS:
-                problems.append(document.diagnostic(key, _unknown(key, block, module, by_key)))
-                continue
-            flat.setdefault(block, {})[field] = value
-            continue
-        if key.partition("/")[0] != module or "/" not in key:
-            continue
-        if key not in by_key:
-            problems.append(document.diagnostic(key, _unknown(key, key, module, by_key)))
-            continue
-        if not isinstance(value, dict):
-            problems.append(document.diagnostic(key, f"{key}: expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {_show(value)}"))
-            continue
-        nested = [v for v in value.values() if isinstance(v, dict) and ("chosen_layer" in v or "chosen_inputs" in v)]
-        if nested and len(value) == 1:
-            entry = nested[0]
-            unknown = set(entry) - {"chosen_layer", "chosen_inputs"}
-            entries[key] = (entry.get("chosen_layer"), entry.get("chosen_inputs"), False, ", ".join(sorted(unknown)))
-        else:
-            unknown = set(value) - {"layer", "inputs"}
-            entries[key] = (value.get("layer"), value.get("inputs"), False, ", ".join(sorted(map(str, unknown))))
-    for block, fields in flat.items():
-        layer = by_key[block]
-        missing = [f for f in _FLAT_FIELDS if f not in fields and (f == "layer_choice" or layer.input_labels)]
-        if missing:
-            problems.append(document.diagnostic(None, f"{block}: the flat form lacks {', '.join(missing)}"))
-            continue
-        inputs = _flat_inputs(layer, fields.get("optional_input_size", 0), fields.get("optional_input_chosen_state", 0))
-        if isinstance(inputs, str):
-            problems.append(document.diagnostic(FLAT_PREFIX + block, f"{block}: {inputs}"))
-            continue
-        entries[block] = (fields["layer_choice"], inputs, True, "")
+    found, malformed = entries(document, module)
+    problems = [document.diagnostic(where, message) for where, message in malformed]
+    known = [layer.key for layer in layers]
+    for key, entry in found.items():
+        if key not in known:
+            where = key if entry.flat is None else next((k for k in document.data if k.startswith(FLAT_PREFIX + key + "/")), None)
+            problems.append(document.diagnostic(where, unknown_key(key, module, known)))
     decisions: dict[str, Decision] = {}
     for layer in layers:
-        if layer.key not in entries:
-            inputs = ", ".join(repr(label) for label in layer.input_labels)
-            lo, hi = layer.input_num
-            need = f"; inputs: {lo if lo == hi else f'{lo} to {hi}'} of {inputs}" if inputs else ""
-            problems.append(
-                document.diagnostic(
-                    None,
-                    f"no choice for '{layer.key}' (layer: one of "
-                    + ", ".join(repr(label) for label in layer.choice_labels)
-                    + need
-                    + ")",
-                )
-            )
+        shape = Shape.of(layer)
+        if layer.key not in found:
+            problems.append(document.diagnostic(None, f"no choice for '{layer.key}' ({shape.describe()})"))
             continue
-        chosen_layer, chosen_inputs, repeats, unknown = entries[layer.key]
-        if unknown:
-            problems.append(document.diagnostic(layer.key, f"{layer.key}: unknown field(s) {unknown}; a choice has 'layer' and 'inputs'"))
-            continue
-        decision = _decide(layer, chosen_layer, chosen_inputs, repeats)
+        decision = decide(shape, found[layer.key])
         if isinstance(decision, str):
-            problems.append(document.diagnostic(layer.key, f"{layer.key}: {decision}"))
+            where = layer.key if found[layer.key].flat is None else FLAT_PREFIX + layer.key
+            problems.append(document.diagnostic(where, f"{layer.key}: {decision}"))
         else:
             decisions[layer.key] = decision
     if problems:
         raise CompileError(problems)
     return decisions
-
-
-def _unknown(key: str, block: str, module: str, by_key: dict[str, MutableLayer]) -> str:
-    close = difflib.get_close_matches(block, list(by_key), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else (f"; its layers are {', '.join(by_key)}" if by_key else "")
-    return f"'{key}' names no layer of module '{module}'{hint}"
