@@ -93,8 +93,11 @@ def extract(paths: Iterable[str], fmt: str = "json") -> str:
     return render(analyses, fmt)
 
 
-def expand(path: str, choice: ChoiceDocument | str) -> bytes:
-    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers."""
+def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
+    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers.
+
+    Without a choice, the choice-independent form: each layer asks `nas_annotate.runtime`.
+    """
     source = Source.read(path)
     if not has_annotations(source.text):
         with open(path, "rb") as handle:
@@ -102,9 +105,12 @@ def expand(path: str, choice: ChoiceDocument | str) -> bytes:
     analysis = analyse(source, module_name(path))
     if analysis.diagnostics:
         raise CompileError(analysis.diagnostics)
-    document = load_choice(choice) if isinstance(choice, str) else choice
-    decisions = resolve(document, analysis.module, analysis.layers)
-    text = expand_annotations(source, analysis.annotations, lambda layer: decisions[layer.key])
+    if choice is None:
+        text = expand_annotations(source, analysis.annotations, lambda layer: None)
+    else:
+        document = load_choice(choice) if isinstance(choice, str) else choice
+        decisions = resolve(document, analysis.module, analysis.layers)
+        text = expand_annotations(source, analysis.annotations, lambda layer: decisions[layer.key])
     _verify(analysis, text)
     return source.encode(text)
 

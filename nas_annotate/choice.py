@@ -14,10 +14,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .codegen import Decision
 from .diagnostics import CompileError, Diagnostic
-from .model import MutableLayer
-from .validate import canonical as _canonical
+from .model import Decision, MutableLayer
 
 FLAT_PREFIX = "_mutable_layer/"
 NNI_LAYER = "layer"
@@ -113,9 +111,11 @@ def _pick(value: object, labels: list[str], what: str) -> int | str:
     if isinstance(value, str):
         if value in labels:
             return labels.index(value)
-        canonical = _canonical(value) if len(value) <= _MAX_LABEL else None
-        if canonical is not None and canonical in labels:
-            return labels.index(canonical)
+        from .validate import canonical
+
+        spelling = canonical(value) if len(value) <= _MAX_LABEL else None
+        if spelling is not None and spelling in labels:
+            return labels.index(spelling)
         allowed = ", ".join(repr(label) for label in labels)
         return f"{what} {_show(value)} names none of {allowed} (or an index 0..{len(labels) - 1})"
     return f"{what} must be a label or an index, not {_show(value)}"

@@ -74,16 +74,64 @@ def check(paths: tuple[str, ...]) -> None:
 @click.option("-c", "--choice", metavar="CHOICE", help="A choice document (JSON or YAML file, or inline JSON).")
 @click.option("-o", "--output", metavar="OUT", help="Write the expanded file here (atomically) instead of stdout.")
 def expand(file: str, choice: str | None, output: str | None) -> None:
-    """Print FILE with every annotation replaced by the layers CHOICE selects."""
+    """Print FILE with every annotation replaced by the layers CHOICE selects.
+
+    Without --choice, print the choice-independent form: each layer asks nas_annotate.runtime
+    at run time (choice from NAS_ANNOTATE_CHOICE, set_choice() or NNI).
+    """
     from .api import expand as expand_file
     from .diagnostics import CompileError
 
-    if choice is None:
-        raise click.UsageError("--choice is required: give a choice document (see `nas-annotate extract` for the keys)")
     try:
         _emit(expand_file(file, choice), output, (file,))
     except CompileError as exc:
         _fail(exc)
+
+
+@main.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("script", metavar="SCRIPT")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
+@click.option("-c", "--choice", metavar="CHOICE", help="A choice document (JSON or YAML file, or inline JSON).")
+@click.option("--sample", type=click.Choice(["first", "random"]), help="Choose layers without a choice document (for quick runs).")
+@click.option("--seed", type=int, help="Seed for --sample random.")
+@click.option("--package", "packages", multiple=True, metavar="NAME", help="Also expand annotated modules of this package (repeatable).")
+def run_command(
+    script: str, args: tuple[str, ...], choice: str | None, sample: str | None, seed: int | None, packages: tuple[str, ...]
+) -> None:
+    """Run SCRIPT as `python SCRIPT ARGS...` would, with its annotations (and those of the
+    modules it imports from its directory or --package) expanded for the choice."""
+    import json
+
+    from . import runtime
+    from .runner import run_script
+
+    if args[:1] == ("--",):
+        args = args[1:]
+    try:
+        runtime.set_choice(choice, sample=sample, seed=seed) if (choice or sample) else runtime.reset()
+    except runtime.ChoiceError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if not (choice or sample or os.environ.get(runtime.ENV) or os.environ.get("NNI_PLATFORM")) and _annotated(script):
+        raise click.UsageError(
+            f"{script} has annotations but no choice was given: use --choice FILE (see `nas-annotate extract {script}` "
+            f"for the keys), set {runtime.ENV}, or try --sample first|random"
+        )
+    status = run_script(script, args, packages)
+    if sample:
+        click.echo(f"nas-annotate: choice used: {json.dumps(runtime.decisions())}", err=True)
+    sys.stdout.flush()
+    sys.exit(status)
+
+
+def _annotated(script: str) -> bool:
+    from .importhook import MARKER
+
+    try:
+        with open(script, "rb") as handle:
+            return MARKER in handle.read()
+    except OSError:
+        return False
 
 
 def run(prog_name: str = "nas-annotate") -> None:

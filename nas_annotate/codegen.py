@@ -6,30 +6,59 @@ occupy its lines (joined with `;` when they outnumber them), so line numbers nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-from .model import Annotation, Call, Expression, MutableLayer, Region
+from .model import Annotation, Call, Decision, Expression, MutableLayer, Region
 from .source import Source
 
 TEMP = "_nas_annotate_"
+RUNTIME = "__import__('nas_annotate.runtime').runtime"
+_DECISION, _ARGS, _CHOSEN = TEMP + "d", TEMP + "a", TEMP + "c"
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The choice for one layer: the candidate's index and the chosen inputs' indices, in order."""
+def _field_order(layer: MutableLayer) -> list[str]:
+    """The fields holding expressions, in the order the annotation writes them."""
+    first = {
+        "layer_choice": layer.layer_choice[0].pos,
+        "fixed_inputs": layer.fixed_inputs[0].pos if layer.fixed_inputs else None,
+        "input_candidates": layer.input_candidates[0].pos if layer.input_candidates else None,
+        "input_aggregate": layer.input_aggregate.pos if layer.input_aggregate else None,
+        "post_process": layer.post_process.pos if layer.post_process else None,
+    }
+    present = [(pos.line, pos.col, name) for name, pos in first.items() if pos is not None]
+    return [name for _, _, name in sorted(present)]
 
-    layer: int
-    inputs: tuple[int, ...]
+
+def _switch(options: list[str]) -> str:
+    """An expression evaluating only the option the run-time decision selects."""
+    parts = [f"{option} if {_DECISION}[0] == {i} else" for i, option in enumerate(options[:-1])]
+    return " ".join(parts + [options[-1]])
 
 
-class _Temps:
-    """Binds impure expressions to temporaries, in source order, so each is evaluated once."""
+class _LayerCode:
+    """The statements of one layer; `decision` None gives the run-time (choice-independent) form.
 
-    def __init__(self, expressions: list[Expression]) -> None:
-        impure = sorted({id(e): e for e in expressions if not e.pure}.values(), key=lambda e: (e.pos.line, e.pos.col))
-        self.names = {id(e): f"{TEMP}{i}" for i, e in enumerate(impure)}
-        self.statements = [f"{self.names[id(e)]} = {e.label}" for e in impure]
+    Expressions that cannot have side effects are inlined where they are used; the others
+    that get evaluated are bound to temporaries in the order the annotation writes them, so
+    each runs once, in source order, and only when chosen.
+    """
+
+    def __init__(self, layer: MutableLayer, decision: Decision | None) -> None:
+        self.layer = layer
+        self.decision = decision
+        self.names: dict[int, str] = {}
+        self.temps: list[str] = []
+        self.statements: list[str] = []
+
+    def bind(self, name: str, value: str) -> None:
+        self.temps.append(name)
+        self.statements.append(f"{name} = {value}")
+
+    def hoist(self, expressions: list[Expression]) -> None:
+        for expression in expressions:
+            if not expression.pure and id(expression) not in self.names:
+                self.names[id(expression)] = f"{TEMP}{len(self.temps)}"
+                self.bind(self.names[id(expression)], expression.label)
 
     def text(self, expression: Expression) -> str:
         return self.names.get(id(expression), expression.label)
@@ -38,27 +67,75 @@ class _Temps:
         arguments = [first] + [a.prefix + self.text(a.value) for a in call.arguments]
         return f"{call.callee}({', '.join(arguments)})"
 
+    def build(self) -> list[str]:
+        layer, decision = self.layer, self.decision
+        if decision is None:
+            lo, hi = layer.input_num
+            self.bind(
+                _DECISION,
+                f"{RUNTIME}.decide({layer.key!r}, {tuple(layer.choice_labels)!r}, {tuple(layer.input_labels)!r}, {lo}, {hi})",
+            )
+        for field in _field_order(layer):
+            if field == "layer_choice":
+                self.candidate_arguments()
+            elif field == "fixed_inputs":
+                self.hoist(list(layer.fixed_inputs))
+            elif field == "input_candidates":
+                self.chosen_inputs()
+            else:
+                helper = layer.input_aggregate if field == "input_aggregate" else layer.post_process
+                self.hoist([a.value for a in helper.arguments])  # type: ignore[union-attr]
+        if decision is None:
+            value = _switch([self.output(candidate) for candidate in layer.layer_choice])
+        else:
+            value = self.output(layer.layer_choice[decision.layer])
+        self.statements.append(f"{layer.layer_output.label} = {value}")
+        if self.temps:
+            self.statements.append("del " + ", ".join(self.temps))
+        return self.statements
 
-def layer_statements(layer: MutableLayer, decision: Decision) -> list[str]:
-    """Plain Python for one layer under one decision (SPEC §4)."""
-    candidate = layer.layer_choice[decision.layer]
-    chosen = [layer.input_candidates[i] for i in decision.inputs]
-    evaluated = [a.value for a in candidate.arguments] + list(layer.fixed_inputs) + chosen
-    for helper in (layer.input_aggregate, layer.post_process):
-        if helper is not None:
-            evaluated += [a.value for a in helper.arguments]
-    temps = _Temps(evaluated)
-    chosen_list = "[" + ", ".join(temps.text(e) for e in chosen) + "]"
-    inputs = "[[" + ", ".join(temps.text(e) for e in layer.fixed_inputs) + "], " + chosen_list + "]"
-    if layer.input_aggregate is not None:
-        inputs = temps.call(layer.input_aggregate, inputs)
-    out = temps.call(candidate, inputs)
-    if layer.post_process is not None:
-        out = temps.call(layer.post_process, f"[{out}, {chosen_list}]")
-    statements = temps.statements + [f"{layer.layer_output.label} = {out}"]
-    if temps.statements:
-        statements.append("del " + ", ".join(temps.names.values()))
-    return statements
+    def candidate_arguments(self) -> None:
+        if self.decision is not None:
+            self.hoist([a.value for a in self.layer.layer_choice[self.decision.layer].arguments])
+            return
+        groups = [[a.value for a in c.arguments if not a.value.pure] for c in self.layer.layer_choice]
+        if not any(groups):
+            return
+        for group in groups:
+            for j, expression in enumerate(group):
+                self.names[id(expression)] = f"{_ARGS}[{j}]"
+        self.bind(_ARGS, _switch(["(" + "".join(e.label + ", " for e in group) + ")" for group in groups]))
+
+    def chosen_inputs(self) -> None:
+        candidates = self.layer.input_candidates
+        if self.decision is not None:
+            chosen = sorted(set(self.decision.inputs))
+            self.hoist([candidates[i] for i in chosen])
+            return
+        options = "".join(f"{e.label} if {i} in {_DECISION}[1] else None, " for i, e in enumerate(candidates))
+        self.bind(_CHOSEN, f"{RUNTIME}.pick({_DECISION}[1], ({options}))")
+
+    def output(self, candidate: Call) -> str:
+        layer = self.layer
+        if self.decision is not None:
+            chosen = "[" + ", ".join(self.text(layer.input_candidates[i]) for i in self.decision.inputs) + "]"
+            again = chosen
+        elif layer.input_candidates:
+            chosen, again = _CHOSEN, f"[*{_CHOSEN}]"
+        else:
+            chosen = again = "[]"
+        inputs = "[[" + ", ".join(self.text(e) for e in layer.fixed_inputs) + "], " + chosen + "]"
+        if layer.input_aggregate is not None:
+            inputs = self.call(layer.input_aggregate, inputs)
+        out = self.call(candidate, inputs)
+        if layer.post_process is not None:
+            out = self.call(layer.post_process, f"[{out}, {again}]")
+        return out
+
+
+def layer_statements(layer: MutableLayer, decision: Decision | None) -> list[str]:
+    """Python for one layer (SPEC §4): for `decision`, or asking the runtime when it is None."""
+    return _LayerCode(layer, decision).build()
 
 
 def splice(source: Source, replacements: list[tuple[Region, str, list[str]]]) -> str:
@@ -96,9 +173,9 @@ def _place(lines: list[str], region: Region, indent: str, statements: list[str])
 
 
 def expand_annotations(
-    source: Source, annotations: list[Annotation], decide: Callable[[MutableLayer], Decision]
+    source: Source, annotations: list[Annotation], decide: Callable[[MutableLayer], Decision | None]
 ) -> str:
-    """The source with every annotation replaced by the code of its layers' decisions."""
+    """The source with every annotation replaced by its layers' code (`decide` None: run-time form)."""
     replacements = []
     for annotation in annotations:
         statements = [s for layer in annotation.layers for s in layer_statements(layer, decide(layer))]

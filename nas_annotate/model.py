@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ast
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,11 @@ class Annotation:
     indent: str
     scope: str
     layers: tuple[MutableLayer, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The choice for one layer: the candidate's index and the chosen inputs' indices, in order."""
+
+    layer: int
+    inputs: tuple[int, ...]

@@ -1,0 +1,209 @@
+"""The import hook: annotated modules load in their run-time form, compiled once and cached.
+
+A finder placed first on `sys.meta_path` claims a module only when its source file is one
+we were asked to watch *and* contains a marker; everything else loads through the normal
+path untouched.  Compiled code is cached beside the normal bytecode, under its own tag, in a
+file keyed by a hash of the source, its path and module name, the tool version and the
+Python version: any change misses, nothing stale is reused.  The cache is written atomically
+(temporary file + rename) and honours `PYTHONDONTWRITEBYTECODE`.  A warm import reads the
+source and the cache file and never loads the compiler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import marshal
+import os
+import sys
+import tempfile
+from types import CodeType, ModuleType
+from typing import Iterable, Sequence
+
+from . import __version__
+
+MARKER = b"@nni.mutable_layer"
+_MAGIC = b"NASANN01"
+_FORM = b"runtime-form"
+
+
+class AnnotationError(ImportError):
+    """An annotated module has problems; `diagnostics` lists them all."""
+
+    def __init__(self, diagnostics: list) -> None:
+        from .diagnostics import render_all
+
+        self.diagnostics = diagnostics
+        super().__init__(render_all(diagnostics))
+
+
+def cache_path(path: str) -> str:
+    """Where the compiled run-time form of `path` is cached."""
+    directory, filename = os.path.split(path)
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    return os.path.join(directory, "__pycache__", f"{stem}.{sys.implementation.cache_tag}.nas-annotate.pyc")
+
+
+def _cache_key(path: str, module: str, data: bytes) -> bytes:
+    digest = hashlib.sha256()
+    for part in (_MAGIC, _FORM, __version__.encode(), importlib.util.MAGIC_NUMBER, os.path.abspath(path).encode(), module.encode()):
+        digest.update(part + b"\0")
+    digest.update(data)
+    return digest.digest()
+
+
+def _read_cache(path: str, key: bytes) -> tuple[CodeType, list[str]] | None:
+    try:
+        with open(cache_path(path), "rb") as handle:
+            blob = handle.read()
+    except OSError:
+        return None
+    header = len(_MAGIC) + len(key)
+    if len(blob) < header + 4 or blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : header] != key:
+        return None
+    size = int.from_bytes(blob[header : header + 4], "little")
+    try:
+        keys = json.loads(blob[header + 4 : header + 4 + size])
+        code = marshal.loads(blob[header + 4 + size :])
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(code, CodeType) or not isinstance(keys, list):
+        return None
+    return code, keys
+
+
+def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str]) -> None:
+    if sys.dont_write_bytecode:
+        return
+    target = cache_path(path)
+    meta = json.dumps(keys).encode()
+    blob = _MAGIC + key + len(meta).to_bytes(4, "little") + meta + marshal.dumps(code)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".nas-annotate-", dir=os.path.dirname(target))
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(blob)
+        os.replace(temporary, target)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, list[str]]:
+    """The code object of the run-time form of `path` and its layer keys, from the cache if fresh."""
+    key = _cache_key(path, module, data)
+    cached = _read_cache(path, key)
+    if cached is not None:
+        return cached
+    from .codegen import expand_annotations
+    from .diagnostics import CompileError
+    from .pipeline import analyse
+    from .source import Source
+
+    try:
+        source = Source.from_bytes(path, data)
+    except CompileError as exc:
+        raise AnnotationError(exc.diagnostics) from None
+    analysis = analyse(source, module)
+    if analysis.diagnostics:
+        raise AnnotationError(analysis.diagnostics)
+    text = expand_annotations(source, analysis.annotations, lambda layer: None)
+    code = compile(text, path, "exec", dont_inherit=True)
+    keys = [layer.key for layer in analysis.layers]
+    _write_cache(path, key, code, keys)
+    return code, keys
+
+
+class AnnotationLoader(importlib.machinery.SourceFileLoader):
+    """Loads an annotated module from its run-time form."""
+
+    def exec_module(self, module: ModuleType) -> None:
+        from . import runtime
+        from .keys import module_name
+
+        data = self.get_data(self.path)
+        code, keys = compile_annotated(self.path, module_name(self.path), data)
+        runtime.register(module_name(self.path), keys)
+        exec(code, module.__dict__)
+
+
+def _excluded_prefixes() -> tuple[str, ...]:
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    package = os.path.dirname(os.path.abspath(__file__))
+    return tuple(os.path.join(os.path.realpath(p), "") for p in prefixes | {package})
+
+
+class AnnotationFinder(importlib.abc.MetaPathFinder):
+    """Claims the annotated modules under `roots` and in `packages`; nothing else."""
+
+    def __init__(self, roots: Iterable[str] = (), packages: Iterable[str] = ()) -> None:
+        self.roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+        self.packages = tuple(packages)
+        self.excluded = _excluded_prefixes()
+
+    def _watched(self, fullname: str, origin: str) -> bool:
+        if any(fullname == p or fullname.startswith(p + ".") for p in self.packages):
+            return True
+        real = os.path.realpath(origin)
+        return real.startswith(self.roots) and not real.startswith(self.excluded)
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None):  # type: ignore[override]
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader) or not spec.origin:
+            return None
+        if not self._watched(fullname, spec.origin):
+            return None
+        try:
+            with open(spec.origin, "rb") as handle:
+                if MARKER not in handle.read():
+                    return None
+        except OSError:
+            return None
+        spec.loader = AnnotationLoader(fullname, spec.origin)
+        return spec
+
+
+class ImportHook:
+    """An installed hook; `uninstall()` (or leaving its `with` block) removes it."""
+
+    def __init__(self, finder: AnnotationFinder) -> None:
+        self.finder = finder
+
+    def uninstall(self) -> None:
+        if self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+
+    def __enter__(self) -> ImportHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.uninstall()
+
+
+def install_import_hook(
+    packages: Iterable[str] | None = None, choice: str | dict | None = None, roots: Iterable[str] | None = None
+) -> ImportHook:
+    """Expand annotated modules as they are imported.
+
+    `packages`: module or package names to watch (their submodules too); `roots`: directories
+    whose modules are watched (default: the current directory when no packages are named).
+    `choice`: a choice document (path, inline text or mapping) handed to the runtime.
+    """
+    if choice is not None:
+        from . import runtime
+
+        runtime.set_choice(choice)
+    packages = tuple(packages or ())
+    if roots is None:
+        roots = () if packages else (os.getcwd(),)
+    finder = AnnotationFinder(roots, packages)
+    sys.meta_path.insert(0, finder)
+    return ImportHook(finder)

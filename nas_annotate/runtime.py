@@ -1,0 +1,178 @@
+"""The run-time side of the choice-independent form: which candidate and inputs each layer uses.
+
+Expanded code calls `decide(key, labels, input_labels, lo, hi)` once per execution of a layer;
+the first call for a key resolves it, later calls reuse that decision, so a layer inside a
+function is one decision at every call.  The choice comes from, in order: `set_choice(...)`,
+the `NAS_ANNOTATE_CHOICE` environment variable (a path, or an inline JSON/YAML document), or
+NNI's `nni.get_next_parameter()` when the trial runs under NNI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from typing import Any, Sequence
+
+from .choice import ChoiceDocument, Entry, Shape, decide as decide_entry, entries, load_choice, parse_choice, unknown_key
+from .diagnostics import CompileError
+
+ENV = "NAS_ANNOTATE_CHOICE"
+SAMPLERS = ("first", "random")
+
+
+class ChoiceError(Exception):
+    """A layer's choice is missing or invalid; the message names the key and what is allowed."""
+
+
+class _State:
+    def __init__(self) -> None:
+        self.document: ChoiceDocument | None = None
+        self.sampler: str | None = None
+        self.rng = random.Random()
+        self.decisions: dict[str, tuple[int, tuple[int, ...]]] = {}
+        self.shapes: dict[str, Shape] = {}
+        self.entries: dict[str, dict[str, Entry]] = {}
+        self.registered: dict[str, list[str]] = {}
+        self.resolved = False
+
+
+_state = _State()
+
+
+def set_choice(choice: str | dict[str, Any] | None = None, *, sample: str | None = None, seed: int | None = None) -> None:
+    """Choose explicitly: a choice document (path, inline text or mapping), or a sampler.
+
+    `sample="first"` takes each layer's first candidate and its first `lo` inputs;
+    `sample="random"` draws each layer at random (seeded by `seed`). Earlier decisions are forgotten.
+    """
+    global _state
+    _state = _State()
+    if sample is not None:
+        if sample not in SAMPLERS:
+            raise ValueError(f"sample must be one of {', '.join(SAMPLERS)}, not {sample!r}")
+        _state.sampler = sample
+        _state.rng.seed(seed)
+    if choice is not None:
+        _state.document = _as_document(choice, "set_choice()")
+    _state.resolved = choice is not None or sample is not None
+
+
+def reset() -> None:
+    """Forget every choice and decision (the next layer looks for a choice again)."""
+    global _state
+    _state = _State()
+
+
+def _as_document(choice: str | dict[str, Any] | ChoiceDocument, origin: str) -> ChoiceDocument:
+    try:
+        if isinstance(choice, ChoiceDocument):
+            return choice
+        if isinstance(choice, dict):
+            return parse_choice(json.dumps(choice), origin)
+        return load_choice(choice)
+    except CompileError as exc:
+        raise ChoiceError(str(exc)) from None
+
+
+def _find_choice() -> None:
+    """Look for a choice once: the environment variable, then NNI."""
+    _state.resolved = True
+    spec = os.environ.get(ENV)
+    if spec:
+        _state.document = _as_document(spec, ENV)
+        return
+    if os.environ.get("NNI_PLATFORM"):
+        try:
+            import nni  # type: ignore[import-not-found]
+        except ImportError:
+            return
+        parameters = nni.get_next_parameter() or {}
+        _state.document = _as_document(dict(parameters), "NNI parameters")
+
+
+def register(module: str, keys: Sequence[str]) -> None:
+    """Called by the import hook before a module runs: a choice key of `module` naming none of
+    its layers is an error now rather than a silent no-op."""
+    _state.registered[module] = list(keys)
+    if not _state.resolved:
+        _find_choice()
+    if _state.document is None:
+        return
+    found = _entries_for(module)
+    unknown = [key for key in found if key not in keys]
+    if unknown:
+        raise ChoiceError(
+            "\n".join(f"{_state.document.path}: error: {unknown_key(key, module, list(keys))}" for key in unknown)
+        )
+
+
+def _entries_for(module: str) -> dict[str, Entry]:
+    assert _state.document is not None
+    if module not in _state.entries:
+        found, malformed = entries(_state.document, module)
+        if malformed:
+            raise ChoiceError("\n".join(f"{_state.document.path}: error: {message}" for _, message in malformed))
+        _state.entries[module] = found
+    return _state.entries[module]
+
+
+def decide(
+    key: str, labels: tuple[str, ...], input_labels: tuple[str, ...], lo: int, hi: int
+) -> tuple[int, tuple[int, ...]]:
+    """The (candidate index, chosen input indices) for the layer `key`; the same at every call."""
+    decision = _state.decisions.get(key)
+    if decision is not None:
+        return decision
+    shape = Shape(key, labels, input_labels, (lo, hi))
+    if not _state.resolved:
+        _find_choice()
+    if _state.document is not None:
+        found = _entries_for(key.partition("/")[0])
+        if key in found:
+            made = decide_entry(shape, found[key])
+            if isinstance(made, str):
+                raise ChoiceError(f"{_where()}{_state.document.path}: {key}: {made}")
+            decision = (made.layer, made.inputs)
+    if decision is None and _state.sampler is not None:
+        decision = _sample(shape)
+    if decision is None:
+        origin = f"the choice ({_state.document.path}) has no entry for it" if _state.document else "no choice was given"
+        raise ChoiceError(
+            f"{_where()}no choice for '{key}': {origin}. Allowed: {shape.describe()}. "
+            f"Give a choice with `nas-annotate run --choice FILE`, {ENV}, or nas_annotate.runtime.set_choice(); "
+            "`--sample random` tries one at random"
+        )
+    _state.decisions[key] = decision
+    _state.shapes[key] = shape
+    return decision
+
+
+def _sample(shape: Shape) -> tuple[int, tuple[int, ...]]:
+    lo, hi = shape.input_num
+    if _state.sampler == "first":
+        return 0, tuple(range(lo))
+    rng = _state.rng
+    count = rng.randint(lo, hi)
+    return rng.randrange(len(shape.choice_labels)), tuple(rng.sample(range(len(shape.input_labels)), count))
+
+
+def _where() -> str:
+    """`file:line: ` of the annotation whose layer is being decided (two frames up)."""
+    frame = sys._getframe(2)
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: "
+
+
+def pick(indices: Sequence[int], values: Sequence[Any]) -> list[Any]:
+    """The chosen inputs, in the order the choice gives them."""
+    return [values[i] for i in indices]
+
+
+def decisions() -> dict[str, dict[str, Any]]:
+    """Every decision made so far, as a choice document (labels), to reproduce this run."""
+    made = {}
+    for key, (layer, inputs) in _state.decisions.items():
+        shape = _state.shapes[key]
+        made[key] = {"layer": shape.choice_labels[layer], "inputs": [shape.input_labels[i] for i in inputs]}
+    return made
