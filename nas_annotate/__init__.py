@@ -1,6 +1,25 @@
-"""nas_annotate: compile `@nni.mutable_layer` annotations into search spaces and plain Python."""
+"""nas_annotate: compile `@nni.mutable_layer` annotations into search spaces and plain Python.
+
+The public API is imported lazily, so `import nas_annotate` stays cheap:
+`install_import_hook(...)` (see `nas_annotate.importhook`) and `set_choice(...)`
+(see `nas_annotate.runtime`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = ["__version__", "install_import_hook", "set_choice"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "install_import_hook":
+        from .importhook import install_import_hook
+
+        return install_import_hook
+    if name == "set_choice":
+        from .runtime import set_choice
+
+        return set_choice
+    raise AttributeError(f"module 'nas_annotate' has no attribute {name!r}")
