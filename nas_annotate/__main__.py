@@ -1,6 +1,6 @@
 """`python -m nas_annotate` is the `nas-annotate` command."""
 
-from .cli import run
+from .entry import main
 
 if __name__ == "__main__":
-    run(prog_name="nas-annotate")
+    main()

@@ -8,14 +8,14 @@ chosen_inputs}}}`) and the flat form NNI's `convert_nas_search_space` gives HPO 
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .diagnostics import CompileError, Diagnostic
-from .model import Decision, MutableLayer
+
+if TYPE_CHECKING:
+    from .model import MutableLayer
 
 FLAT_PREFIX = "_mutable_layer/"
 NNI_LAYER = "layer"
@@ -23,8 +23,14 @@ _FLAT_FIELDS = ("layer_choice", "optional_input_size", "optional_input_chosen_st
 _MAX_LABEL = 2000
 
 
-@dataclass(frozen=True)
-class ChoiceDocument:
+class Decision(NamedTuple):
+    """The choice for one layer: the candidate's index and the chosen inputs' indices, in order."""
+
+    layer: int
+    inputs: tuple[int, ...]
+
+
+class ChoiceDocument(NamedTuple):
     """A parsed choice document and the text it came from (for error positions)."""
 
     path: str
@@ -121,8 +127,7 @@ def _pick(value: object, labels: list[str], what: str) -> int | str:
     return f"{what} must be a label or an index, not {_show(value)}"
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """What a choice is checked against: a layer's key, labels and input range."""
 
     key: str
@@ -144,8 +149,7 @@ class Shape:
         return text
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A document's raw choice for one key, in whichever form it was written."""
 
     layer: object
@@ -251,6 +255,8 @@ def _flat_inputs(shape: Shape, size: object, state: object) -> list[str] | str:
 
 def unknown_key(key: str, module: str, known: list[str]) -> str:
     """The message for a key of `module` that names none of its layers."""
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else (f"; its layers are {', '.join(known)}" if known else "")
     return f"'{key}' names no layer of module '{module}'{hint}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import NoReturn
 
@@ -99,48 +98,20 @@ def run_command(
     script: str, args: tuple[str, ...], choice: str | None, sample: str | None, seed: int | None, packages: tuple[str, ...]
 ) -> None:
     """Run SCRIPT as `python SCRIPT ARGS...` would, with its annotations (and those of the
-    modules it imports from its directory or --package) expanded for the choice."""
-    import json
+    modules it imports from its directory or --package) expanded for the choice.
 
-    from . import runtime
-    from .runner import run_script
+    Options for the script itself go after `--`; the choice comes from --choice, else
+    NAS_ANNOTATE_CHOICE, else NNI (when run as an NNI trial); --sample fills any gaps.
+    """
+    from .runner import UsageProblem, main as run_main
 
-    if args[:1] == ("--",):
-        args = args[1:]
     try:
-        runtime.set_choice(choice, sample=sample, seed=seed) if (choice or sample) else runtime.reset()
-    except runtime.ChoiceError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    if not (choice or sample or os.environ.get(runtime.ENV) or os.environ.get("NNI_PLATFORM")) and _annotated(script):
-        raise click.UsageError(
-            f"{script} has annotations but no choice was given: use --choice FILE (see `nas-annotate extract {script}` "
-            f"for the keys), set {runtime.ENV}, or try --sample first|random"
-        )
-    status = run_script(script, args, packages)
-    if sample:
-        click.echo(f"nas-annotate: choice used: {json.dumps(runtime.decisions())}", err=True)
-    sys.stdout.flush()
+        status = run_main(script, args, choice, sample, seed, packages)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
     sys.exit(status)
 
 
-def _annotated(script: str) -> bool:
-    from .importhook import MARKER
-
-    try:
-        with open(script, "rb") as handle:
-            return MARKER in handle.read()
-    except OSError:
-        return False
-
-
 def run(prog_name: str = "nas-annotate") -> None:
-    """Entry point: bugs become a short message (set NAS_ANNOTATE_DEBUG=1 for the traceback)."""
-    try:
-        main.main(prog_name=prog_name)
-    except Exception as exc:  # an internal error, never a user's mistake
-        if os.environ.get("NAS_ANNOTATE_DEBUG"):
-            raise
-        click.echo(f"nas-annotate: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("Please report it with the input that caused it (NAS_ANNOTATE_DEBUG=1 shows the traceback).", err=True)
-        sys.exit(3)
+    """Run the click command line (the entry point is `nas_annotate.entry.main`)."""
+    main.main(prog_name=prog_name)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .model import Annotation, Call, Decision, Expression, MutableLayer, Region
+from .choice import Decision
+from .model import Annotation, Call, Expression, MutableLayer, Region
 from .source import Source
 
 TEMP = "_nas_annotate_"

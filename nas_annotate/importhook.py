@@ -12,14 +12,10 @@ source and the cache file and never loads the compiler.
 from __future__ import annotations
 
 import hashlib
-import importlib.abc
 import importlib.machinery
-import importlib.util
-import json
 import marshal
 import os
 import sys
-import tempfile
 from types import CodeType, ModuleType
 from typing import Iterable, Sequence
 
@@ -49,7 +45,8 @@ def cache_path(path: str) -> str:
 
 def _cache_key(path: str, module: str, data: bytes) -> bytes:
     digest = hashlib.sha256()
-    for part in (_MAGIC, _FORM, __version__.encode(), importlib.util.MAGIC_NUMBER, os.path.abspath(path).encode(), module.encode()):
+    python = f"{sys.implementation.cache_tag} {sys.hexversion}".encode()
+    for part in (_MAGIC, _FORM, __version__.encode(), python, os.path.abspath(path).encode(), module.encode()):
         digest.update(part + b"\0")
     digest.update(data)
     return digest.digest()
@@ -66,7 +63,7 @@ def _read_cache(path: str, key: bytes) -> tuple[CodeType, list[str]] | None:
         return None
     size = int.from_bytes(blob[header : header + 4], "little")
     try:
-        keys = json.loads(blob[header + 4 : header + 4 + size])
+        keys = marshal.loads(blob[header + 4 : header + 4 + size])
         code = marshal.loads(blob[header + 4 + size :])
     except (ValueError, EOFError, TypeError):
         return None
@@ -79,7 +76,9 @@ def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str]) -> None
     if sys.dont_write_bytecode:
         return
     target = cache_path(path)
-    meta = json.dumps(keys).encode()
+    import tempfile
+
+    meta = marshal.dumps(keys)
     blob = _MAGIC + key + len(meta).to_bytes(4, "little") + meta + marshal.dumps(code)
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -141,7 +140,7 @@ def _excluded_prefixes() -> tuple[str, ...]:
     return tuple(os.path.join(os.path.realpath(p), "") for p in prefixes | {package})
 
 
-class AnnotationFinder(importlib.abc.MetaPathFinder):
+class AnnotationFinder:
     """Claims the annotated modules under `roots` and in `packages`; nothing else."""
 
     def __init__(self, roots: Iterable[str] = (), packages: Iterable[str] = ()) -> None:

@@ -93,10 +93,3 @@ class Annotation:
     scope: str
     layers: tuple[MutableLayer, ...]
 
-
-@dataclass(frozen=True)
-class Decision:
-    """The choice for one layer: the candidate's index and the chosen inputs' indices, in order."""
-
-    layer: int
-    inputs: tuple[int, ...]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 import types
 from typing import Sequence
 
@@ -17,6 +16,8 @@ _PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 def _user_traceback(exc: BaseException) -> None:
     """Print `exc` as Python would, without the frames of nas_annotate itself."""
+    import traceback
+
     tb = exc.__traceback__
     frames = []
     while tb is not None:
@@ -88,3 +89,50 @@ def run_script(script: str, args: Sequence[str] = (), packages: Sequence[str] = 
         if saved[2] is not None:
             sys.modules["__main__"] = saved[2]
     return 0
+
+
+class UsageProblem(Exception):
+    """The command line cannot work as given (exit status 2)."""
+
+
+def _annotated(script: str) -> bool:
+    try:
+        with open(script, "rb") as handle:
+            return MARKER in handle.read()
+    except OSError:
+        return False
+
+
+def main(
+    script: str,
+    args: Sequence[str] = (),
+    choice: str | None = None,
+    sample: str | None = None,
+    seed: int | None = None,
+    packages: Sequence[str] = (),
+) -> int:
+    """`nas-annotate run`: set up the choice, run the script, return its exit status."""
+    from . import runtime
+
+    if tuple(args[:1]) == ("--",):
+        args = args[1:]
+    try:
+        if choice or sample:
+            runtime.set_choice(choice, sample=sample, seed=seed)
+        else:
+            runtime.reset()
+    except ChoiceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if not (choice or sample or os.environ.get(runtime.ENV) or os.environ.get("NNI_PLATFORM")) and _annotated(script):
+        raise UsageProblem(
+            f"{script} has annotations but no choice was given: use --choice FILE (see `nas-annotate extract {script}` "
+            f"for the keys), set {runtime.ENV}, or try --sample first|random"
+        )
+    status = run_script(script, args, packages)
+    if sample:
+        import json
+
+        print(f"nas-annotate: choice used: {json.dumps(runtime.decisions())}", file=sys.stderr)
+    sys.stdout.flush()
+    return status
