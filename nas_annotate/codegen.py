@@ -55,9 +55,12 @@ class _LayerCode:
         self.temps.append(name)
         self.statements.append(f"{name} = {value}")
 
-    def hoist(self, expressions: list[Expression]) -> None:
+    def hoist(self, expressions: list[Expression], reused: bool = False) -> None:
+        """Bind the expressions that must not be inlined: impure ones, and when `reused`
+        (written twice in the output) every one that is more than a name or a literal."""
         for expression in expressions:
-            if not expression.pure and id(expression) not in self.names:
+            inline = expression.pure and not (reused and type(expression.node).__name__ not in ("Name", "Constant"))
+            if not inline and id(expression) not in self.names:
                 self.names[id(expression)] = f"{TEMP}{len(self.temps)}"
                 self.bind(self.names[id(expression)], expression.label)
 
@@ -111,7 +114,8 @@ class _LayerCode:
         candidates = self.layer.input_candidates
         if self.decision is not None:
             chosen = sorted(set(self.decision.inputs))
-            self.hoist([candidates[i] for i in chosen])
+            reused = self.layer.post_process is not None or len(chosen) < len(self.decision.inputs)
+            self.hoist([candidates[i] for i in chosen], reused)
             return
         options = "".join(f"{e.label} if {i} in {_DECISION}[1] else None, " for i, e in enumerate(candidates))
         self.bind(_CHOSEN, f"{RUNTIME}.pick({_DECISION}[1], ({options}))")
@@ -142,7 +146,7 @@ def layer_statements(layer: MutableLayer, decision: Decision | None) -> list[str
 def splice(source: Source, replacements: list[tuple[Region, str, list[str]]]) -> str:
     """The source text with each region replaced by statements, on the same lines."""
     lines = list(source.lines)
-    for region, indent, statements in replacements:
+    for region, indent, statements in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
         _place(lines, region, indent, statements)
     return "".join(lines)
 

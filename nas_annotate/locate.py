@@ -145,13 +145,18 @@ def _syntax_diagnostic(source: Source, exc: SyntaxError) -> Diagnostic:
     return source.diagnostic(line, exc.offset or 0, f"invalid Python syntax: {exc.msg}")
 
 
+def _span(source: Source, node: ast.AST) -> Region:
+    line, end_line = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+    col = source.char_col(line, node.col_offset)  # type: ignore[attr-defined]
+    return Region(line, col, end_line, source.char_col(end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
+
+
 def _from_string(source: Source, node: ast.Expr, kind: str, scope: str) -> RawAnnotation:
-    line, end_line = node.lineno, node.end_lineno or node.lineno
-    col = source.char_col(line, node.col_offset)
-    end_col = source.char_col(end_line, node.end_col_offset or 0)
-    region = Region(line, col, end_line, end_col)
-    prefix = source.line(line)[:col]
+    region = _span(source, node)
+    prefix = source.line(region.line)[: region.col]
     indent = prefix if not prefix.strip() else re.match(r"[ \t]*", prefix).group(0)
+    constant = _span(source, node.value)
+    line, col, end_line, end_col = constant.line, constant.col, constant.end_line, constant.end_col
     value = node.value.value  # type: ignore[attr-defined]
     start = source.line_offsets[line - 1] + col
     segment = source.text[start : source.line_offsets[end_line - 1] + end_col]
@@ -197,6 +202,8 @@ def _from_comments(
         pieces = []
         file_line = line
         while file_line <= len(source.lines) and source.line(file_line).startswith(indent + "#"):
+            if file_line > line and _COMMENT_CANDIDATE.match(source.line(file_line)):
+                break
             pieces.append((file_line, len(indent) + 1, source.line(file_line)[len(indent) + 1 :] + "\n"))
             file_line += 1
         region = Region(line, len(indent), pieces[-1][0], len(source.line(pieces[-1][0])))
