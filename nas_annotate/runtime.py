@@ -133,14 +133,14 @@ def decide(
         if key in found:
             made = decide_entry(shape, found[key])
             if isinstance(made, str):
-                raise ChoiceError(f"{_where()}{_state.document.path}: {key}: {made}")
+                raise ChoiceError(f"{_where()}error: {key}: {made} (in the choice from {_state.document.path})")
             decision = (made.layer, made.inputs)
     if decision is None and _state.sampler is not None:
         decision = _sample(shape)
     if decision is None:
         origin = f"the choice ({_state.document.path}) has no entry for it" if _state.document else "no choice was given"
         raise ChoiceError(
-            f"{_where()}no choice for '{key}': {origin}. Allowed: {shape.describe()}. "
+            f"{_where()}error: no choice for '{key}': {origin}. Allowed: {shape.describe()}. "
             f"Give a choice with `nas-annotate run --choice FILE`, {ENV}, or nas_annotate.runtime.set_choice(); "
             "`--sample random` tries one at random"
         )
