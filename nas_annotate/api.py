@@ -39,7 +39,14 @@ def python_files(paths: Iterable[str]) -> list[str]:
             missing.append(Diagnostic(path, 0, 0, "no such file or directory"))
     if missing:
         raise CompileError(missing)
-    return found
+    seen: set[str] = set()
+    unique = []
+    for path in found:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            unique.append(path)
+    return unique
 
 
 def analyse_file(path: str, module: str | None = None) -> Analysis:
@@ -68,11 +75,11 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
         analyses.append(analysis)
         diagnostics.extend(analysis.diagnostics)
         for layer in analysis.layers:
-            if layer.key in owners:
+            if layer.key in owners and owners[layer.key][0] != path:
                 other_path, other_line = owners[layer.key]
                 message = f"the key '{layer.key}' is also defined at {other_path}:{other_line}"
                 diagnostics.append(analysis.source.diagnostic(layer.pos.line, layer.pos.col, message))
-            else:
+            elif layer.key not in owners:
                 owners[layer.key] = (path, layer.pos.line)
     return analyses, diagnostics
 
@@ -80,9 +87,10 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
 def check(paths: Iterable[str]) -> list[Diagnostic]:
     """Every problem in the annotated files under `paths` (empty when all is well)."""
     try:
-        return analyse_paths(paths)[1]
+        diagnostics = analyse_paths(paths)[1]
     except CompileError as exc:
-        return exc.diagnostics
+        diagnostics = exc.diagnostics
+    return sorted(diagnostics, key=lambda d: (d.path, d.line, d.col))
 
 
 def extract(paths: Iterable[str], fmt: str = "json") -> str:

@@ -37,33 +37,80 @@ class ChoiceDocument(NamedTuple):
     text: str
     data: dict[str, Any]
 
-    def diagnostic(self, key: str | None, message: str) -> Diagnostic:
-        line, col = self.position(key)
+    def diagnostic(self, key: str | None, message: str, nth: int = 0) -> Diagnostic:
+        line, col = self.position(key, nth)
         lines = self.text.splitlines()
         shown = lines[line - 1] if 0 < line <= len(lines) else None
         return Diagnostic(self.path, line, col, message, shown)
 
-    def position(self, key: str | None) -> tuple[int, int]:
-        """Where `key` is written in the document (1-based), or (0, 0) when it cannot be found."""
+    def position(self, key: str | None, nth: int = 0) -> tuple[int, int]:
+        """Where `key` is written (the `nth` time) in the document (1-based), or (0, 0)."""
         if key is None:
             return 0, 0
+        import re
+
         for needle in (json.dumps(key), repr(key), key):
-            at = self.text.find(needle)
-            if at >= 0:
+            matches = list(re.finditer(r"(?<![\w./-])" + re.escape(needle) + r"(?![\w./-])\s*:", self.text))
+            if len(matches) > nth:
+                at = matches[nth].start()
                 line = self.text.count("\n", 0, at) + 1
                 return line, at - (self.text.rfind("\n", 0, at) + 1) + 1
         return 0, 0
 
 
+class _Repeated(ValueError):
+    """A mapping of the document gives one key twice."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _Repeated(key)
+        mapping[key] = value
+    return mapping
+
+
+def _load_yaml(text: str) -> Any:
+    """`yaml.safe_load`, except that a mapping giving one key twice is an error."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise _Repeated(key)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _repeated(path: str, text: str, key: object) -> Diagnostic:
+    """A key given twice in one mapping: a layer chosen twice, or a field given twice."""
+    what = "chosen" if isinstance(key, str) and "/" in key else "given"
+    return ChoiceDocument(path, text, {}).diagnostic(str(key), f"'{key}' is {what} twice", nth=1)
+
+
 def parse_choice(text: str, path: str) -> ChoiceDocument:
     """Parse a JSON or YAML choice document; syntax errors become diagnostics."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_pairs)
+    except _Repeated as exc:
+        raise CompileError([_repeated(path, text, exc.key)]) from None
     except ValueError as json_error:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = _load_yaml(text)
+        except _Repeated as exc:
+            raise CompileError([_repeated(path, text, exc.key)]) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
@@ -158,28 +205,32 @@ class Entry(NamedTuple):
     flat: dict[str, object] | None = None
 
 
-def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], list[tuple[str, str]]]:
-    """The entries of `document` for `module` (other modules' keys are left alone), and malformed ones."""
+def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], dict[str, tuple[str, str]]]:
+    """The entries of `document` for `module` (other modules' keys are left alone), and the
+    malformed ones: layer key -> (document key to point at, message)."""
     found: dict[str, Entry] = {}
-    malformed: list[tuple[str, str]] = []
+    malformed: dict[str, tuple[str, str]] = {}
     for key, value in document.data.items():
         if key.startswith(FLAT_PREFIX):
             rest, _, field = key[len(FLAT_PREFIX) :].rpartition("/")
             block = rest.rpartition("/")[0]
-            if block.partition("/")[0] != module:
+            if block.partition("/")[0] != module or block in malformed:
                 continue
             if field not in _FLAT_FIELDS:
-                malformed.append((key, f"'{key}': the flat form has only {', '.join(_FLAT_FIELDS)}"))
+                malformed[block] = (key, f"'{key}': the flat form has only {', '.join(_FLAT_FIELDS)}")
                 continue
             entry = found.get(block) or Entry(None, None, flat={})
             if entry.flat is None:
-                malformed.append((key, f"'{block}' is chosen twice, in two forms"))
+                malformed[block] = (key, f"'{block}' is chosen twice, in two forms")
                 continue
             entry.flat[field] = value
             found[block] = entry
         elif "/" in key and key.partition("/")[0] == module:
+            if key in found:
+                malformed[key] = (key, f"'{key}' is chosen twice, in two forms")
+                continue
             if not isinstance(value, dict):
-                malformed.append((key, f"{key}: expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {_show(value)}"))
+                malformed[key] = (key, f"{key}: expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {_show(value)}")
                 continue
             inner = next(iter(value.values()), None) if len(value) == 1 else None
             if isinstance(inner, dict) and ("chosen_layer" in inner or "chosen_inputs" in inner):
@@ -188,6 +239,8 @@ def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], li
             else:
                 unknown = ", ".join(sorted(map(str, set(value) - {"layer", "inputs"})))
                 found[key] = Entry(value.get("layer"), value.get("inputs"), unknown)
+    for key in malformed:
+        found.pop(key, None)
     return found, malformed
 
 
@@ -253,6 +306,11 @@ def _flat_inputs(shape: Shape, size: object, state: object) -> list[str] | str:
     return chosen
 
 
+def _flat_key(document: ChoiceDocument, key: str) -> str | None:
+    """The first flat-form key of the document that chooses for the layer `key`."""
+    return next((k for k in document.data if k.startswith(FLAT_PREFIX + key + "/")), None)
+
+
 def unknown_key(key: str, module: str, known: list[str]) -> str:
     """The message for a key of `module` that names none of its layers."""
     import difflib
@@ -265,21 +323,23 @@ def unknown_key(key: str, module: str, known: list[str]) -> str:
 def resolve(document: ChoiceDocument, module: str, layers: list[MutableLayer]) -> dict[str, Decision]:
     """One decision per layer of `module`; every problem of the document at once."""
     found, malformed = entries(document, module)
-    problems = [document.diagnostic(where, message) for where, message in malformed]
+    problems = [document.diagnostic(where, message) for where, message in malformed.values()]
     known = [layer.key for layer in layers]
     for key, entry in found.items():
         if key not in known:
-            where = key if entry.flat is None else next((k for k in document.data if k.startswith(FLAT_PREFIX + key + "/")), None)
+            where = key if entry.flat is None else _flat_key(document, key)
             problems.append(document.diagnostic(where, unknown_key(key, module, known)))
     decisions: dict[str, Decision] = {}
     for layer in layers:
         shape = Shape.of(layer)
+        if layer.key in malformed:
+            continue
         if layer.key not in found:
             problems.append(document.diagnostic(None, f"no choice for '{layer.key}' ({shape.describe()})"))
             continue
         decision = decide(shape, found[layer.key])
         if isinstance(decision, str):
-            where = layer.key if found[layer.key].flat is None else FLAT_PREFIX + layer.key
+            where = layer.key if found[layer.key].flat is None else _flat_key(document, layer.key)
             problems.append(document.diagnostic(where, f"{layer.key}: {decision}"))
         else:
             decisions[layer.key] = decision

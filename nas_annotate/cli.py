@@ -42,11 +42,11 @@ def main() -> None:
 )
 def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
     """Print the search space of the annotated files and directories PATH..."""
-    from .api import extract as extract_space
+    from .api import extract as extract_space, python_files
     from .diagnostics import CompileError
 
     try:
-        _emit(extract_space(paths, fmt).encode("utf-8"), output, paths)
+        _emit(extract_space(paths, fmt).encode("utf-8"), output, tuple(python_files(paths)))
     except CompileError as exc:
         _fail(exc)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import codecs
 import io
 import re
 import tokenize
@@ -166,17 +167,41 @@ def _from_string(source: Source, node: ast.Expr, kind: str, scope: str) -> RawAn
     quote = match.group(2)
     content = segment[opener : len(segment) - len(quote)]
     normalised = content.replace("\r\n", "\n").replace("\r", "\n")
-    if segment.endswith(quote) and normalised == value:
-        pieces = []
-        file_line, col0 = line, col + opener
-        for piece in io.StringIO(content, newline="").readlines():
-            stripped = piece.rstrip("\r\n")
-            pieces.append((file_line, col0, stripped + ("\n" if stripped != piece else "")))
-            file_line, col0 = file_line + 1, 0
-        body = _body(pieces or [(line, col + opener, "")])
+    raw = "r" in match.group(1).lower()
+    pieces = _literal_pieces(normalised, line, col + opener, raw) if segment.endswith(quote) else None
+    if pieces is not None and "".join(p[2] for p in pieces) == value:
+        body = _body(pieces)
     else:
         body = _body([(line, col, value)], exact=False)
     return RawAnnotation(kind, "string", region, indent, scope, body)
+
+
+_ESCAPE = re.compile(r"\\(N\{[^}]*\}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.|\n)|[^\\\n]+|\n", re.S)
+
+
+def _literal_pieces(content: str, line: int, col: int, raw: bool) -> list[tuple[int, int, str]] | None:
+    """The value of a string literal's `content`, as pieces of text with the file position of
+    each: escape sequences are decoded, each mapped to where it is written."""
+    pieces = []
+    for token in _ESCAPE.finditer(content):
+        text = token.group(0)
+        if text == "\n" or (raw and text == "\\\n"):
+            pieces.append((line, col, text))
+            line, col = line + 1, 0
+            continue
+        if token.group(1) is not None and not raw:
+            try:
+                value = codecs.decode(text, "unicode_escape") if text[1] in "\\'\"abfnrtvxuUN01234567\n" else text
+            except UnicodeDecodeError:
+                return None
+            pieces.append((line, col, value))
+            if text.endswith("\n"):
+                line, col = line + 1, 0
+                continue
+        else:
+            pieces.append((line, col, text))
+        col += len(text)
+    return pieces or [(line, col, "")]
 
 
 def _from_comments(

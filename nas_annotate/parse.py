@@ -207,6 +207,9 @@ class _Parser:
                     self.error(i, f"unmatched '{ch}'")
                     return None
                 opener, at = stack.pop()
+                if ch == "}" and opener != "{":
+                    self.error(at, f"unbalanced brackets: '{opener}' is never closed")
+                    return None
                 if _CLOSE[opener] != ch:
                     self.error(i, f"'{ch}' does not match '{opener}'")
                     return None

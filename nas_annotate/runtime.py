@@ -113,7 +113,7 @@ def _entries_for(module: str) -> dict[str, Entry]:
     if module not in _state.entries:
         found, malformed = entries(_state.document, module)
         if malformed:
-            raise ChoiceError("\n".join(f"{_state.document.path}: error: {message}" for _, message in malformed))
+            raise ChoiceError("\n".join(f"{_state.document.path}: error: {message}" for _, message in malformed.values()))
         _state.entries[module] = found
     return _state.entries[module]
 

@@ -42,9 +42,9 @@ class _Builder:
         func = node.func if isinstance(node, ast.Call) else node
         if not _is_reference(func):
             if isinstance(node, ast.Call):
-                self.fail(value, node, f"the function of {what} '{ast.unparse(node)}' must be a name or a dotted name")
+                self.fail(value, node, f"the function of {what} {quote(ast.unparse(node))} must be a name or a dotted name")
             else:
-                self.fail(value, node, f"{what} '{ast.unparse(node)}' is neither a call nor a reference to a function")
+                self.fail(value, node, f"{what} {quote(ast.unparse(node))} is neither a call nor a reference to a function")
             return None
         arguments: list[Argument] = []
         if isinstance(node, ast.Call):
@@ -64,7 +64,7 @@ class _Builder:
             return None
         for element in value.node.elts:
             if isinstance(element, ast.Starred):
-                self.fail(value, element, f"{field} cannot unpack '{ast.unparse(element)}'; list each item")
+                self.fail(value, element, f"{field} cannot unpack {quote(ast.unparse(element))}; list each item")
                 return None
         return value.node.elts
 
@@ -74,10 +74,15 @@ class _Builder:
             if item.label in seen:
                 first = seen[item.label]
                 self.errors.append(
-                    (item.pos, f"duplicate {what} '{item.label}' (also at line {first.line}, column {first.col})")
+                    (item.pos, f"duplicate {what} {quote(item.label)} (also at line {first.line}, column {first.col})")
                 )
             else:
                 seen[item.label] = item.pos
+
+
+def quote(text: str) -> str:
+    """`text` in quotes for a message: single quotes, or double ones when it holds a single quote."""
+    return f'"{text}"' if "'" in text and '"' not in text else f"'{text}'"
 
 
 def label(node: ast.expr) -> str:
@@ -139,18 +144,21 @@ def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Error
         b.unique(value, choices, "candidate")
 
     inputs: dict[str, list[Expression]] = {}
+    usable = "input_candidates" not in draft.attempted or "input_candidates" in fields
     for name in ("fixed_inputs", "input_candidates"):
         inputs[name] = []
         if name in fields:
             value = fields[name]
-            inputs[name] = [b.expression(value, e) for e in b.elements(value, name) or ()]
+            elements = b.elements(value, name)
+            usable = usable and (elements is not None or name == "fixed_inputs")
+            inputs[name] = [b.expression(value, e) for e in elements or ()]
             b.unique(value, inputs[name], "input candidate" if name == "input_candidates" else "fixed input")
     candidates = inputs["input_candidates"]
 
     input_num = (0, 0)
-    if "input_num" in fields:
+    if "input_num" in fields and usable:
         input_num = _input_num(b, fields["input_num"], len(candidates), "input_candidates" in fields) or input_num
-    elif candidates:
+    elif candidates and "input_num" not in draft.attempted:
         value = fields["input_candidates"]
         b.fail(value, value.node, "input_num is required when there are input_candidates: an int k or a range [lo, hi]")
 
@@ -208,19 +216,19 @@ def _input_num(b: _Builder, value: FieldValue, count: int, has_candidates: bool)
     elif isinstance(literal, (list, tuple)) and len(literal) == 2 and all(_is_int(x) for x in literal):
         lo, hi = literal
     else:
-        b.fail(value, node, f"input_num must be an int k or a range [lo, hi], not '{value.text}'")
+        b.fail(value, node, f"input_num must be an int k or a range [lo, hi], not {quote(value.text)}")
         return None
     if not has_candidates and hi > 0:
         b.fail(value, node, "input_num is given but there are no input_candidates to choose from")
         return None
     if lo < 0:
-        b.fail(value, node, f"input_num cannot be negative: '{value.text}'")
+        b.fail(value, node, f"input_num cannot be negative: {quote(value.text)}")
         return None
     if lo > hi:
         b.fail(value, node, f"input_num [{lo}, {hi}] is an empty range: lo must not exceed hi")
         return None
     if hi > count:
-        b.fail(value, node, f"input_num '{value.text}' asks for more inputs than the {count} input candidate(s)")
+        b.fail(value, node, f"input_num {quote(value.text)} asks for more inputs than the {count} input candidate(s)")
         return None
     return lo, hi
 

@@ -214,7 +214,6 @@ def test_extract_keys_carry_the_package_whatever_the_cwd(project, monkeypatch, w
     assert sorted(space) == sorted(KEYS[1:])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a file named twice (directly and through its directory) is reported as a duplicate key of itself")
 def test_extract_overlapping_paths_count_each_file_once(project):
     space = space_of(cli("extract", project, project / "train.py"))
     assert sorted(space) == sorted(KEYS)
@@ -380,7 +379,6 @@ def test_output_over_the_source_is_refused(project, monkeypatch, args):
     assert leftovers(project) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `extract DIR -o DIR/x.py` overwrites a source file found under DIR")
 def test_output_over_a_source_found_in_a_directory_is_refused(project):
     before = snapshot(project)
     result = cli("extract", project, "-o", project / "pkg" / "model.py")

@@ -138,11 +138,7 @@ ANNOTATION_ROWS = [
         ),
         [(2, 28, "unknown field 'optional_input'; did you mean 'optional_inputs'?")],
         id="unknown-field-nni-alias-did-you-mean",
-        marks=bug(
-            "a misspelt input_candidates/optional_inputs also reports 'input_num is given but there are "
-            "no input_candidates to choose from' at the input_num value (cascade)"
-        ),
-    ),
+),
     pytest.param(
         one_layer("layer_choice: [conv],", "layer_choice: [pool],", "layer_output: out"),
         [(4, 5, "duplicated field 'layer_choice': already given on line 3")],
@@ -239,11 +235,7 @@ ANNOTATION_ROWS = [
         one_layer("layer_choice: [conv, 'pool'],", "layer_output: out"),
         [(3, 26, NOT_A_CALL.format("'pool'").replace("''pool''", "\"'pool'\""))],
         id="candidate-string",
-        marks=bug(
-            "source text is quoted as '...' even when it is a string literal, giving "
-            "\"candidate ''pool'' is neither ...\"; quote it as repr() does (\"'pool'\")"
-        ),
-    ),
+),
     pytest.param(
         one_layer("layer_choice: [f()(ch=1)],", "layer_output: out"),
         [(3, 20, "the function of candidate 'f()(ch=1)' must be a name or a dotted name")],
@@ -313,8 +305,7 @@ ANNOTATION_ROWS = [
         input_num_layer("'a'"),
         [(5, 16, "input_num must be an int k or a range [lo, hi], not \"'a'\"")],
         id="input-num-string",
-        marks=bug("the value is quoted as '...' even when it is a string literal, giving \"not ''a''\""),
-    ),
+),
     pytest.param(
         input_num_layer("[2, 1]"),
         [(5, 16, "input_num [2, 1] is an empty range: lo must not exceed hi")],
@@ -348,20 +339,12 @@ ANNOTATION_ROWS = [
         input_num_layer("1 +"),
         [field_syntax_error(5, 16, "1 +", "input_num")],
         id="input-num-syntax-error",
-        marks=bug(
-            "an input_num that does not parse also reports 'input_num is required when there are "
-            "input_candidates' (cascade: the field was written)"
-        ),
-    ),
+),
     pytest.param(
         one_layer("layer_choice: [conv],", "input_candidates: a,", "input_num: 1,", "layer_output: out"),
         [(4, 23, "input_candidates must be a list, such as [a, b]")],
         id="input-candidates-not-a-list",
-        marks=bug(
-            "a bad input_candidates also reports \"input_num '1' asks for more inputs than the 0 input "
-            "candidate(s)\" (cascade)"
-        ),
-    ),
+),
     # --- layer_output and name ----------------------------------------------------------
     *(
         pytest.param(
@@ -379,11 +362,7 @@ ANNOTATION_ROWS = [
         TWO_LAYERS_ONE_KEY,
         [(8, 1, "two layers have the key 'm/layer_out' (the other is at line 2); give one of them a 'name:' field")],
         id="two-layers-one-key",
-        marks=bug(
-            "api.check reports a same-file duplicate key twice: once from validate.duplicate_keys and "
-            "again as \"the key 'm/layer_out' is also defined at <path>:2\" from the cross-file pass"
-        ),
-    ),
+),
     # --- brackets, strings and Python syntax inside an annotation -----------------------
     pytest.param(
         '"""@nni.mutable_layer\n{\n    layer_choice: [conv],\n    layer_output: out\n"""\n',
@@ -425,11 +404,7 @@ ANNOTATION_ROWS = [
         one_layer("layer_choice: [conv(ch=1), pool,", "layer_output: out"),
         [(3, 19, "unbalanced brackets: '[' is never closed")],
         id="unclosed-bracket-before-closing-brace",
-        marks=bug(
-            "a '[' left open in a value is reported as \"'}' does not match '['\" at the block's closing "
-            "brace two lines later, not at the '[' that is never closed"
-        ),
-    ),
+),
     pytest.param(
         one_layer("layer_choice: [conv(s='abc), pool],", "layer_output: out"),
         [(3, 27, "unterminated string")],
@@ -569,11 +544,7 @@ ANNOTATION_ROWS = [
         ESCAPED_STRING,
         [(3, 37, NOT_A_CALL.format("3"))],
         id="position-in-string-with-escape",
-        marks=bug(
-            "in a non-raw string annotation holding an escape sequence, every diagnostic falls back to "
-            "the annotation's first line and column (1:1)"
-        ),
-    ),
+),
 ]
 
 
@@ -659,10 +630,6 @@ def test_all_problems_of_a_file_reported_together(tmp_path: Path) -> None:
     assert sorted(triples(check([str(path)]))) == MANY_EXPECTED
 
 
-@bug(
-    "api.check returns diagnostics in discovery order (parse errors of an annotation, then "
-    "validation errors, annotation by annotation), not sorted by position as the CLI prints them"
-)
 def test_check_returns_diagnostics_sorted_by_position(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text(
@@ -941,8 +908,7 @@ CHOICE_ROWS = [
         "json",
         [(2, 3, f'{L}: expected a mapping such as {{"layer": ..., "inputs": [...]}}, not \'pool\'')],
         id="entry-not-a-mapping",
-        marks=bug(f"an entry that is not a mapping is also reported as \"no choice for '{L}'\" (cascade)"),
-    ),
+),
     pytest.param(
         choice(
             (L, {"layer": 5, "inputs": ["out3"]}),
@@ -963,18 +929,13 @@ CHOICE_ROWS = [
         "json",
         [(3, 3, f"'{L}' is chosen twice")],
         id="key-given-twice",
-        marks=bug("a key written twice in one document is silently resolved to its last value (json/yaml keep the last)"),
-    ),
+),
     pytest.param(
         "pkg.model/layer_out: {layer: 0}\nmodel/layer_out: {layer: 9, inputs: [out3]}\n" + YAML_GOOD_REST,
         "yaml",
         [(2, 1, f"{L}: layer index 9 is out of range 0..2")],
         id="position-of-key-that-ends-another-key",
-        marks=bug(
-            "the error is placed at the first occurrence of the key's text, here inside "
-            "'pkg.model/layer_out' on line 1 (column 5), not at the key itself"
-        ),
-    ),
+),
     # --- the document -------------------------------------------------------------------
     pytest.param(
         '{\n  "model/layer_out": {"layer": "pool",, "inputs": []}\n}\n',
@@ -1053,31 +1014,31 @@ CHOICE_ROWS = [
     pytest.param(
         flat_choice(layer_choice="pool2"),
         "json",
-        [(2, 4, f"{L}: layer 'pool2' names none of {LAYERS_L} (or an index 0..2)")],
+        [(2, 3, f"{L}: layer 'pool2' names none of {LAYERS_L} (or an index 0..2)")],
         id="nni-flat-bad-layer",
     ),
     pytest.param(
         flat_choice(optional_input_size=2),
         "json",
-        [(2, 4, f"{L}: optional_input_size 2 or optional_input_chosen_state 0 is out of range")],
+        [(2, 3, f"{L}: optional_input_size 2 or optional_input_chosen_state 0 is out of range")],
         id="nni-flat-size-out-of-range",
     ),
     pytest.param(
         flat_choice(optional_input_chosen_state=-1),
         "json",
-        [(2, 4, f"{L}: optional_input_size 1 or optional_input_chosen_state -1 is out of range")],
+        [(2, 3, f"{L}: optional_input_size 1 or optional_input_chosen_state -1 is out of range")],
         id="nni-flat-negative-state",
     ),
     pytest.param(
         flat_choice(optional_input_size="x"),
         "json",
-        [(2, 4, f"{L}: optional_input_size and optional_input_chosen_state must be integers, not 'x', 0")],
+        [(2, 3, f"{L}: optional_input_size and optional_input_chosen_state must be integers, not 'x', 0")],
         id="nni-flat-size-not-an-int",
     ),
     pytest.param(
         flat_choice(optional_input_size=DROP, optional_input_chosen_state=DROP),
         "json",
-        [(2, 4, f"{L}: the flat form lacks optional_input_size, optional_input_chosen_state")],
+        [(2, 3, f"{L}: the flat form lacks optional_input_size, optional_input_chosen_state")],
         id="nni-flat-missing-fields",
     ),
     pytest.param(
@@ -1105,15 +1066,13 @@ CHOICE_ROWS = [
         "json",
         [(5, 3, f"'{L}' is chosen twice, in two forms")],
         id="ours-then-flat-form",
-        marks=bug("a layer chosen in our form and then in the flat form gets one error per flat key, not one"),
-    ),
+),
     pytest.param(
         flat_choice().replace("\n}\n", f',\n  "{L}": {{"layer": 0, "inputs": ["out3"]}}\n}}\n'),
         "json",
         [(7, 3, f"'{L}' is chosen twice, in two forms")],
         id="flat-then-ours-form",
-        marks=bug("a layer chosen in the flat form and then in our form is accepted silently (our form wins)"),
-    ),
+),
 ]
 
 
