@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import tempfile
 from typing import Iterable
@@ -119,22 +118,7 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
         document = load_choice(choice) if isinstance(choice, str) else choice
         decisions = resolve(document, analysis.module, analysis.layers)
         text = expand_annotations(source, analysis.annotations, lambda layer: decisions[layer.key])
-    _verify(analysis, text)
     return source.encode(text)
-
-
-def _verify(analysis: Analysis, text: str) -> None:
-    """The generated file must compile; a failure points at the annotation that caused it."""
-    try:
-        ast.parse(text, filename=analysis.source.path)
-    except SyntaxError as exc:
-        line = exc.lineno or 0
-        for annotation in analysis.annotations:
-            if annotation.region.line <= line <= annotation.region.end_line:
-                line = annotation.region.line
-                message = f"the code generated here does not compile at this position ({exc.msg})"
-                raise CompileError([analysis.source.diagnostic(line, annotation.region.col + 1, message)]) from None
-        raise CompileError([analysis.source.diagnostic(line, exc.offset or 0, f"expanded code does not compile: {exc.msg}")]) from None
 
 
 def write_atomic(path: str, data: bytes, sources: Iterable[str] = ()) -> None:

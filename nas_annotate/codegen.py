@@ -20,14 +20,13 @@ _DECISION, _ARGS, _CHOSEN = TEMP + "d", TEMP + "a", TEMP + "c"
 def _field_order(layer: MutableLayer) -> list[str]:
     """The fields holding expressions, in the order the annotation writes them."""
     first = {
-        "layer_choice": layer.layer_choice[0].pos,
-        "fixed_inputs": layer.fixed_inputs[0].pos if layer.fixed_inputs else None,
-        "input_candidates": layer.input_candidates[0].pos if layer.input_candidates else None,
-        "input_aggregate": layer.input_aggregate.pos if layer.input_aggregate else None,
-        "post_process": layer.post_process.pos if layer.post_process else None,
+        "layer_choice": layer.layer_choice[0].offset,
+        "fixed_inputs": layer.fixed_inputs[0].offset if layer.fixed_inputs else None,
+        "input_candidates": layer.input_candidates[0].offset if layer.input_candidates else None,
+        "input_aggregate": layer.input_aggregate.offset if layer.input_aggregate else None,
+        "post_process": layer.post_process.offset if layer.post_process else None,
     }
-    present = [(pos.line, pos.col, name) for name, pos in first.items() if pos is not None]
-    return [name for _, _, name in sorted(present)]
+    return [name for _, name in sorted((offset, name) for name, offset in first.items() if offset is not None)]
 
 
 def _switch(options: list[str]) -> str:
@@ -155,11 +154,14 @@ def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
 
 
+def _edges(lines: list[str], region: Region) -> tuple[str, str]:
+    """The text before an annotation on its first line, and after it on its last line."""
+    return lines[region.line - 1][: region.col], lines[region.end_line - 1].rstrip("\r\n")[region.end_col :]
+
+
 def _place(lines: list[str], region: Region, indent: str, statements: list[str]) -> None:
     first, last = region.line - 1, region.end_line - 1
-    prefix = lines[first][: region.col]
-    body_last = lines[last].rstrip("\r\n")
-    suffix = body_last[region.end_col :]
+    prefix, suffix = _edges(lines, region)
     count = last - first + 1
     endings = [_ending(lines[i]) for i in range(first, last + 1)]
     if not prefix.strip() and (not suffix.strip() or suffix.lstrip().startswith("#")):

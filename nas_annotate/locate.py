@@ -90,33 +90,66 @@ class _Walker:
         self.strings: list[tuple[ast.Expr, str, str]] = []
 
     def walk(self, body: list[ast.stmt], parent: int, scope: str) -> None:
+        char_col = self.source.char_col
         for node in body:
-            start = node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno
-            index = len(self.stmts)
-            blocks = _blocks(node)
-            body0 = blocks[0][0].lineno if blocks and blocks[0] else None
-            col = self.source.char_col(node.lineno, node.col_offset)
-            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0))
-            if isinstance(node, ast.Expr):
+            if type(node) is ast.Expr:
                 value = node.value
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    kind = _kind(value.value)
-                    if kind:
-                        self.strings.append((node, kind, scope))
+                if type(value) is ast.Constant and type(value.value) is str and _kind(value.value):
+                    self.strings.append((node, "mutable_layer", scope))
+            decorators = getattr(node, "decorator_list", None)
+            start = decorators[0].lineno if decorators else node.lineno
+            col = char_col(node.lineno, node.col_offset)
+            index = len(self.stmts)
+            clauses = _clauses(node) if type(node) in _COMPOUND else ()
+            body0 = _first_line(clauses[0][1] if clauses[0][0] is None else [clauses[0][0]]) if clauses else None
+            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0))
             inner = scope
             if isinstance(node, _SCOPES):
                 inner = f"{scope}.{node.name}" if scope else node.name
-            for block in blocks:
-                self.walk(block, index, inner)
+            for header, block in clauses:
+                if header is None:
+                    self.walk(block, index, inner)
+                    continue
+                # an except or case clause: a header of its own, then its block
+                line, col = _clause_start(self.source, header)
+                clause = len(self.stmts)
+                end = block[-1].end_lineno or line
+                self.stmts.append(_Stmt(line, col, end, index, inner, block[0].lineno))
+                self.walk(block, clause, inner)
 
 
-def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
-    blocks = [getattr(node, f) for f in ("body", "orelse", "finalbody") if getattr(node, f, None)]
-    for handler in getattr(node, "handlers", ()):
-        blocks.append(handler.body)
-    for case in getattr(node, "cases", ()):
-        blocks.append(case.body)
-    return blocks
+_COMPOUND = {
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With,
+    ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try), getattr(ast, "Match", ast.If),
+}
+
+
+def _clauses(node: ast.stmt) -> list[tuple[ast.AST | None, list[ast.stmt]]]:
+    """The blocks of a compound statement in document order; except and case clauses come
+    with their header node."""
+    clauses: list[tuple[ast.AST | None, list[ast.stmt]]] = []
+    if isinstance(getattr(node, "body", None), list):
+        clauses.append((None, node.body))  # type: ignore[attr-defined]
+    clauses += [(handler, handler.body) for handler in getattr(node, "handlers", ())]
+    clauses += [(case, case.body) for case in getattr(node, "cases", ())]
+    for name in ("orelse", "finalbody"):
+        if getattr(node, name, None):
+            clauses.append((None, getattr(node, name)))
+    return clauses
+
+
+def _first_line(block: list) -> int:
+    first = block[0]
+    return first.pattern.lineno if hasattr(first, "pattern") else first.lineno
+
+
+def _clause_start(source: Source, header: ast.AST) -> tuple[int, int]:
+    """Line and column of an `except` clause, or of the `case` keyword before a pattern."""
+    if hasattr(header, "pattern"):
+        line = header.pattern.lineno  # type: ignore[attr-defined]
+        text = source.line(line)
+        return line, len(text) - len(text.lstrip())
+    return header.lineno, source.char_col(header.lineno, header.col_offset)  # type: ignore[attr-defined]
 
 
 def _kind(text: str) -> str | None:
@@ -182,14 +215,19 @@ _ESCAPE = re.compile(r"\\(N\{[^}]*\}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F
 def _literal_pieces(content: str, line: int, col: int, raw: bool) -> list[tuple[int, int, str]] | None:
     """The value of a string literal's `content`, as pieces of text with the file position of
     each: escape sequences are decoded, each mapped to where it is written."""
+    if raw or "\\" not in content:
+        lines = content.split("\n")
+        pieces = [(line + i, 0 if i else col, text + "\n") for i, text in enumerate(lines)]
+        pieces[-1] = (pieces[-1][0], pieces[-1][1], lines[-1])
+        return pieces
     pieces = []
     for token in _ESCAPE.finditer(content):
         text = token.group(0)
-        if text == "\n" or (raw and text == "\\\n"):
+        if text == "\n":
             pieces.append((line, col, text))
             line, col = line + 1, 0
             continue
-        if token.group(1) is not None and not raw:
+        if token.group(1) is not None:
             try:
                 value = codecs.decode(text, "unicode_escape") if text[1] in "\\'\"abfnrtvxuUN01234567\n" else text
             except UnicodeDecodeError:
@@ -208,10 +246,11 @@ def _from_comments(
     source: Source, stmts: list[_Stmt], found: list[RawAnnotation], diagnostics: list[Diagnostic]
 ) -> None:
     starts = [s.start for s in stmts]
+    in_strings = {line for a in found for line in range(a.region.line, a.region.end_line + 1)}
     for match in _COMMENT_CANDIDATE.finditer(source.text):
         line = bisect.bisect_right(source.line_offsets, match.start())
         indent = match.group(1)
-        if any(a.region.line <= line <= a.region.end_line for a in found):
+        if line in in_strings:
             continue
         place = _statement_position(source, stmts, starts, line)
         if place is None:

@@ -19,7 +19,8 @@ class Pos:
 
 @dataclass(frozen=True)
 class Expression:
-    """A Python expression written in an annotation, with its canonical label.
+    """A Python expression written in an annotation, with its canonical label and its offset
+    in the annotation's body (positions are worked out only for diagnostics).
 
     `pure` is true when it contains no call, await, yield or assignment expression, so
     evaluating it has no side effect and it may be inlined where it is used.
@@ -27,7 +28,7 @@ class Expression:
 
     label: str
     node: ast.expr
-    pos: Pos
+    offset: int
     pure: bool
 
 
@@ -46,7 +47,7 @@ class Call:
     label: str
     callee: str
     arguments: tuple[Argument, ...]
-    pos: Pos
+    offset: int
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import keyword
 import re
 from dataclasses import dataclass, field
 
@@ -44,7 +45,7 @@ class FieldValue:
     """One `field: value` entry: the value's source text and its parsed expression."""
 
     written: str
-    name_pos: Pos
+    name_offset: int
     text: str
     node: ast.expr
     offset: int
@@ -164,7 +165,7 @@ class _Parser:
                     return len(self.text)
                 continue
             written = name.group(0).strip("'\"")
-            name_pos = self.body.pos(i)
+            name_offset = i
             i = name.end()
             while i < len(self.text) and self.text[i] in " \t":
                 i += 1
@@ -181,7 +182,7 @@ class _Parser:
             if end is None:
                 draft.broken = True
                 return len(self.text)
-            self.add_field(draft, written, name_pos, value_start, end)
+            self.add_field(draft, written, name_offset, value_start, end)
             i = end
 
     def value_end(self, i: int) -> int | None:
@@ -231,31 +232,90 @@ class _Parser:
                 return i
             i += 1
 
-    def add_field(self, draft: Draft, written: str, name_pos: Pos, start: int, end: int) -> None:
+    def add_field(self, draft: Draft, written: str, name_offset: int, start: int, end: int) -> None:
         name = ALIASES.get(written, written)
         draft.attempted.add(name)
         if name not in FIELDS:
             close = difflib.get_close_matches(written, FIELDS + tuple(ALIASES), n=1)
             draft.attempted.update(ALIASES.get(c, c) for c in close)
             hint = f"; did you mean '{close[0]}'?" if close else f"; fields are {', '.join(FIELDS)}"
-            self.errors.append((name_pos, f"unknown field '{written}'{hint}"))
+            self.error(name_offset, f"unknown field '{written}'{hint}")
             return
         if name in draft.fields:
             first = draft.fields[name]
             same = "" if first.written == written else f" (as '{first.written}')"
-            self.errors.append((name_pos, f"duplicated field '{written}': already given{same} on line {first.name_pos.line}"))
+            line = self.body.pos(first.name_offset).line
+            self.error(name_offset, f"duplicated field '{written}': already given{same} on line {line}")
             return
         text = self.text[start:end].rstrip()
         if not text:
             self.error(start, f"field '{written}' has no value")
             return
         try:
-            node = ast.parse(text, mode="eval").body
+            node = _quick(text) or ast.parse(text, mode="eval").body
         except SyntaxError as exc:
             offset = _offset_in(text, exc.lineno or 1, exc.offset or 1)
             self.error(start + offset, f"invalid expression in field '{written}': {exc.msg}")
             return
-        draft.fields[name] = FieldValue(written, name_pos, text, node, start)
+        draft.fields[name] = FieldValue(written, name_offset, text, node, start)
+
+
+_ATOM = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)|(-?(?:0|[1-9]\d*))")
+_ATOMS = re.compile(r"\[\s*(?:(?:[A-Za-z_][\w.]*|-?\d+)\s*,\s*)*(?:(?:[A-Za-z_][\w.]*|-?\d+)\s*,?\s*)?\]")
+_CONSTANTS = {"True": True, "False": False, "None": None}
+
+
+def _atom(match: re.Match[str]) -> ast.expr | None:
+    """A name, dotted name or int as `ast` would parse it (positions included), or None."""
+    start = match.start()
+    if match.group(2) is not None:
+        digits = match.group(2)
+        node: ast.expr = ast.Constant(int(digits.lstrip("-")))
+        if digits.startswith("-"):
+            node.lineno, node.col_offset = 1, start + 1
+            node = ast.UnaryOp(ast.USub(), node)
+    else:
+        parts = match.group(1).split(".")
+        if any(map(keyword.iskeyword, parts[1:])) or (keyword.iskeyword(parts[0]) and parts[0] not in _CONSTANTS):
+            return None
+        if parts[0] in _CONSTANTS:
+            if len(parts) > 1:
+                return None
+            node = ast.Constant(_CONSTANTS[parts[0]])
+        else:
+            node = ast.Name(parts[0], ast.Load())
+            node.lineno, node.col_offset = 1, start
+            for part in parts[1:]:
+                node = ast.Attribute(node, part, ast.Load())
+                node.lineno, node.col_offset = 1, start
+    node.lineno, node.col_offset = 1, start
+    return node
+
+
+def _quick(text: str) -> ast.expr | None:
+    """The common simple values — names, dotted names, ints and lists of them — parsed
+    without the parser; anything else is None and goes to `ast.parse`."""
+    if not text.isascii():
+        return None
+    match = _ATOM.fullmatch(text)
+    if match:
+        return _atom(match)
+    if not _ATOMS.fullmatch(text):
+        return None
+    elements = []
+    start = 1
+    for piece in text[1:-1].split(","):
+        stripped = piece.strip()
+        if stripped:
+            match = _ATOM.fullmatch(text, start + piece.index(stripped), start + piece.index(stripped) + len(stripped))
+            element = _atom(match) if match else None
+            if element is None:
+                return None
+            elements.append(element)
+        start += len(piece) + 1
+    node = ast.List(elements, ast.Load())
+    node.lineno, node.col_offset = 1, 0
+    return node
 
 
 def _offset_in(text: str, lineno: int, col: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .choice import NNI_LAYER
@@ -51,15 +52,22 @@ def nni_search_space(analyses: list[Analysis]) -> dict[str, Any]:
     return space
 
 
-def to_json(value: Any, indent: int = 0) -> str:
+def to_json(value: Any) -> str:
     """JSON with nested mappings indented and lists of scalars kept on one line."""
-    pad, inner = " " * indent, " " * (indent + 2)
-    if isinstance(value, dict) and value:
-        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {to_json(v, indent + 2)}" for k, v in value.items())
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        return "[\n" + ",\n".join(inner + to_json(v, indent + 2) for v in value) + "\n" + pad + "]"
-    return json.dumps(value, ensure_ascii=False)
+    flat: list[str] = []
+
+    def mark(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: mark(v) for k, v in node.items()}
+        if isinstance(node, list):
+            if any(isinstance(v, (dict, list)) for v in node):
+                return [mark(v) for v in node]
+            flat.append(json.dumps(node, ensure_ascii=False))
+            return f"\0{len(flat) - 1}"
+        return node
+
+    text = json.dumps(mark(value), indent=2, ensure_ascii=False)
+    return re.sub(r'"\\u0000(\d+)"', lambda m: flat[int(m.group(1))], text)
 
 
 def render(analyses: list[Analysis], fmt: str) -> str:

@@ -22,20 +22,22 @@ class _Builder:
         self.body = body
         self.errors = errors
 
-    def pos(self, value: FieldValue, node: ast.AST) -> Pos:
+    def offset(self, value: FieldValue, node: ast.AST) -> int:
+        """The body offset of `node`, whose position `ast` gives within the field's text."""
+        lineno, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
+        if lineno == 1 and value.text.isascii():
+            return value.offset + col
         lines = value.text.split("\n")
-        line = lines[node.lineno - 1] if hasattr(node, "lineno") else ""
-        col = node.col_offset if hasattr(node, "col_offset") else 0
+        line = lines[lineno - 1]
         if not line.isascii():
             col = len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
-        offset = sum(len(text) + 1 for text in lines[: node.lineno - 1]) + col
-        return self.body.pos(value.offset + offset)
+        return value.offset + sum(len(text) + 1 for text in lines[: lineno - 1]) + col
 
     def fail(self, value: FieldValue, node: ast.AST, message: str) -> None:
-        self.errors.append((self.pos(value, node), message))
+        self.errors.append((self.body.pos(self.offset(value, node)), message))
 
     def expression(self, value: FieldValue, node: ast.expr) -> Expression:
-        return Expression(label(node), node, self.pos(value, node), _pure(node))
+        return Expression(label(node), node, self.offset(value, node), _pure(node))
 
     def call(self, value: FieldValue, node: ast.expr, what: str) -> Call | None:
         """A call `f(a, k=v)` or a bare reference `f` / `mod.f`."""
@@ -56,7 +58,7 @@ class _Builder:
             for keyword in node.keywords:
                 prefix = "**" if keyword.arg is None else f"{keyword.arg}="
                 arguments.append(Argument(prefix, self.expression(value, keyword.value)))
-        return Call(label(node), label(func), tuple(arguments), self.pos(value, node))
+        return Call(label(node), label(func), tuple(arguments), self.offset(value, node))
 
     def elements(self, value: FieldValue, field: str) -> list[ast.expr] | None:
         if not isinstance(value.node, (ast.List, ast.Tuple)):
@@ -68,16 +70,15 @@ class _Builder:
                 return None
         return value.node.elts
 
-    def unique(self, value: FieldValue, items: list, what: str) -> None:
-        seen: dict[str, Pos] = {}
+    def unique(self, items: list[Expression] | list[Call], what: str) -> None:
+        seen: dict[str, int] = {}
         for item in items:
             if item.label in seen:
-                first = seen[item.label]
-                self.errors.append(
-                    (item.pos, f"duplicate {what} {quote(item.label)} (also at line {first.line}, column {first.col})")
-                )
+                first = self.body.pos(seen[item.label])
+                message = f"duplicate {what} {quote(item.label)} (also at line {first.line}, column {first.col})"
+                self.errors.append((self.body.pos(item.offset), message))
             else:
-                seen[item.label] = item.pos
+                seen[item.label] = item.offset
 
 
 def quote(text: str) -> str:
@@ -141,7 +142,7 @@ def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Error
             candidate = b.call(value, element, "candidate")
             if candidate is not None:
                 choices.append(candidate)
-        b.unique(value, choices, "candidate")
+        b.unique(choices, "candidate")
 
     inputs: dict[str, list[Expression]] = {}
     usable = "input_candidates" not in draft.attempted or "input_candidates" in fields
@@ -152,7 +153,7 @@ def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Error
             elements = b.elements(value, name)
             usable = usable and (elements is not None or name == "fixed_inputs")
             inputs[name] = [b.expression(value, e) for e in elements or ()]
-            b.unique(value, inputs[name], "input candidate" if name == "input_candidates" else "fixed input")
+            b.unique(inputs[name], "input candidate" if name == "input_candidates" else "fixed input")
     candidates = inputs["input_candidates"]
 
     input_num = (0, 0)

@@ -1,0 +1,61 @@
+"""Comment annotations in the headers of compound statements: inside an expression is an
+error; between a header and its block, or between clauses, it is a statement position."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from nas_annotate.api import check, expand
+
+LAYER = "# @nni.mutable_layer {layer_choice: [f], fixed_inputs: [x], layer_output: y}"
+INSIDE = "an annotation must stand where a statement may stand, not inside an expression"
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "m.py"
+    path.write_text(textwrap.dedent(text).replace("ANNOTATION", LAYER))
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("try:\n    x = 1\nexcept (ValueError,\n        ANNOTATION\n        KeyError):\n    pass\n", 4),
+        ("@decorate(\n    ANNOTATION\n)\ndef g():\n    pass\n", 2),
+        ("class C(\n    ANNOTATION\n    object):\n    pass\n", 2),
+        ("match x:\n    case (1 |\n          ANNOTATION\n          2):\n        pass\n", 3),
+        ("def g(a,\n      ANNOTATION\n      b):\n    pass\n", 2),
+        ("x = [\n    ANNOTATION\n]\n", 2),
+    ],
+    ids=["except-header", "decorator", "class-bases", "case-pattern", "def-parameters", "list-display"],
+)
+def test_inside_an_expression_is_an_error(tmp_path, text, line):
+    path = write(tmp_path, text)
+    [diagnostic] = check([str(path)])
+    assert (diagnostic.line, diagnostic.message) == (line, INSIDE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1\ntry:\n    pass\nexcept (ValueError,\n        KeyError):\n    ANNOTATION\n    pass\n",
+        "x = 1\nmatch x:\n    case (1 |\n          2):\n        ANNOTATION\n        pass\n    case _:\n        pass\n",
+        "x = 1\ntry:\n    pass\nexcept KeyError:\n    pass\nANNOTATION\n",
+        "x = 1\nif x:\n    pass\nelse:\n    ANNOTATION\n    pass\n",
+    ],
+    ids=["after-except-header", "in-case-block", "after-handler", "else-block"],
+)
+def test_clause_blocks_are_statement_positions(tmp_path, text):
+    path = write(tmp_path, text)
+    assert check([str(path)]) == []
+    output = expand(str(path), '{"m/y": {"layer": "f"}}')
+    compile(output, str(path), "exec")
+    assert b"y = f([[x], []])" in output
+
+
+def test_case_clause_at_the_wrong_indentation_is_an_error(tmp_path):
+    path = write(tmp_path, "x = 1\nmatch x:\n    case 1:\n        pass\n  ANNOTATION\n    case 2:\n        pass\n")
+    [diagnostic] = check([str(path)])
+    assert diagnostic.line == 5 and "indented" in diagnostic.message
