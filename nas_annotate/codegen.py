@@ -19,14 +19,14 @@ _DECISION, _ARGS, _CHOSEN = TEMP + "d", TEMP + "a", TEMP + "c"
 
 def _field_order(layer: MutableLayer) -> list[str]:
     """The fields holding expressions, in the order the annotation writes them."""
-    first = {
-        "layer_choice": layer.layer_choice[0].offset,
-        "fixed_inputs": layer.fixed_inputs[0].offset if layer.fixed_inputs else None,
-        "input_candidates": layer.input_candidates[0].offset if layer.input_candidates else None,
-        "input_aggregate": layer.input_aggregate.offset if layer.input_aggregate else None,
-        "post_process": layer.post_process.offset if layer.post_process else None,
+    holding = {
+        "layer_choice": True,
+        "fixed_inputs": bool(layer.fixed_inputs),
+        "input_candidates": bool(layer.input_candidates),
+        "input_aggregate": layer.input_aggregate is not None,
+        "post_process": layer.post_process is not None,
     }
-    return [name for _, name in sorted((offset, name) for name, offset in first.items() if offset is not None)]
+    return [name for name in layer.order if holding.get(name)]
 
 
 def _switch(options: list[str]) -> str:

@@ -20,7 +20,7 @@ class Pos:
 @dataclass(frozen=True)
 class Expression:
     """A Python expression written in an annotation, with its canonical label and its offset
-    in the annotation's body (positions are worked out only for diagnostics).
+    within its field's text (positions are worked out only for diagnostics).
 
     `pure` is true when it contains no call, await, yield or assignment expression, so
     evaluating it has no side effect and it may be inlined where it is used.
@@ -47,7 +47,7 @@ class Call:
     label: str
     callee: str
     arguments: tuple[Argument, ...]
-    offset: int
+    offset: int  # within its field's text
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class MutableLayer:
     layer_output: Expression
     name: str | None
     pos: Pos
+    order: tuple[str, ...]  # the fields, in the order the annotation writes them
 
     @property
     def choice_labels(self) -> list[str]:

@@ -30,6 +30,8 @@ ALIASES = {"optional_inputs": "input_candidates", "optional_input_size": "input_
 
 _MARKER = re.compile(r"\s*@nni\.(mutable_layers?)(?!\w)")
 _NAME = re.compile(r"[A-Za-z_]\w*|'[^'\n]*'|\"[^\"\n]*\"")
+_SKIP = re.compile(r"(?:[ \t\r\n\f]+|#[^\n]*)*")
+_SKIP_COMMAS = re.compile(r"(?:[ \t\r\n\f,]+|#[^\n]*)*")
 _SPECIAL = re.compile(r"[][(){}'\"#,\n]")
 _STRINGS = {
     "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''", re.S),
@@ -72,8 +74,9 @@ class ParsedBody:
 
 
 class _Parser:
-    def __init__(self, body: Body, whole: bool) -> None:
+    def __init__(self, body: Body, whole: bool, parsed: dict[str, ast.expr]) -> None:
         self.body = body
+        self.parsed = parsed
         self.text = body.text
         self.whole = whole
         self.errors: list[tuple[Pos, str]] = []
@@ -83,17 +86,7 @@ class _Parser:
 
     def skip(self, i: int, commas: bool = False) -> int:
         """Skip whitespace, newlines and comments (and commas, if asked)."""
-        text = self.text
-        while i < len(text):
-            ch = text[i]
-            if ch in " \t\r\n\f" or (commas and ch == ","):
-                i += 1
-            elif ch == "#":
-                end = text.find("\n", i)
-                i = len(text) if end < 0 else end
-            else:
-                break
-        return i
+        return (_SKIP_COMMAS if commas else _SKIP).match(self.text, i).end()  # type: ignore[union-attr]
 
     def parse(self) -> ParsedBody:
         match = _MARKER.match(self.text)
@@ -251,8 +244,10 @@ class _Parser:
         if not text:
             self.error(start, f"field '{written}' has no value")
             return
+        node = _atom(text) or self.parsed.get(text)
         try:
-            node = _quick(text) or ast.parse(text, mode="eval").body
+            if node is None:
+                node = self.parsed[text] = ast.parse(text, mode="eval").body
         except SyntaxError as exc:
             offset = _offset_in(text, exc.lineno or 1, exc.offset or 1)
             self.error(start + offset, f"invalid expression in field '{written}': {exc.msg}")
@@ -260,60 +255,28 @@ class _Parser:
         draft.fields[name] = FieldValue(written, name_offset, text, node, start)
 
 
-_ATOM = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)|(-?(?:0|[1-9]\d*))")
-_ATOMS = re.compile(r"\[\s*(?:(?:[A-Za-z_][\w.]*|-?\d+)\s*,\s*)*(?:(?:[A-Za-z_][\w.]*|-?\d+)\s*,?\s*)?\]")
-_CONSTANTS = {"True": True, "False": False, "None": None}
+_ATOM = re.compile(r"([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)|(0|[1-9]\d*)")
 
 
-def _atom(match: re.Match[str]) -> ast.expr | None:
-    """A name, dotted name or int as `ast` would parse it (positions included), or None."""
-    start = match.start()
-    if match.group(2) is not None:
-        digits = match.group(2)
-        node: ast.expr = ast.Constant(int(digits.lstrip("-")))
-        if digits.startswith("-"):
-            node.lineno, node.col_offset = 1, start + 1
-            node = ast.UnaryOp(ast.USub(), node)
-    else:
-        parts = match.group(1).split(".")
-        if any(map(keyword.iskeyword, parts[1:])) or (keyword.iskeyword(parts[0]) and parts[0] not in _CONSTANTS):
-            return None
-        if parts[0] in _CONSTANTS:
-            if len(parts) > 1:
-                return None
-            node = ast.Constant(_CONSTANTS[parts[0]])
-        else:
-            node = ast.Name(parts[0], ast.Load())
-            node.lineno, node.col_offset = 1, start
-            for part in parts[1:]:
-                node = ast.Attribute(node, part, ast.Load())
-                node.lineno, node.col_offset = 1, start
-    node.lineno, node.col_offset = 1, start
-    return node
-
-
-def _quick(text: str) -> ast.expr | None:
-    """The common simple values — names, dotted names, ints and lists of them — parsed
-    without the parser; anything else is None and goes to `ast.parse`."""
-    if not text.isascii():
-        return None
+def _atom(text: str) -> ast.expr | None:
+    """A name, dotted name or non-negative int, as `ast.parse` would give it, without the
+    parser (over a third of all values); None for anything else."""
     match = _ATOM.fullmatch(text)
-    if match:
-        return _atom(match)
-    if not _ATOMS.fullmatch(text):
+    if match is None or not text.isascii():
         return None
-    elements = []
-    start = 1
-    for piece in text[1:-1].split(","):
-        stripped = piece.strip()
-        if stripped:
-            match = _ATOM.fullmatch(text, start + piece.index(stripped), start + piece.index(stripped) + len(stripped))
-            element = _atom(match) if match else None
-            if element is None:
-                return None
-            elements.append(element)
-        start += len(piece) + 1
-    node = ast.List(elements, ast.Load())
+    name, dotted, digits = match.groups()
+    if digits is not None:
+        node: ast.expr = ast.Constant(int(digits))
+    elif keyword.iskeyword(name) or any(map(keyword.iskeyword, dotted.split(".")[1:])):
+        if name not in ("True", "False", "None") or dotted:
+            return None
+        node = ast.Constant({"True": True, "False": False, "None": None}[name])
+    else:
+        node = ast.Name(name, ast.Load())
+        node.lineno, node.col_offset = 1, 0
+        for part in dotted.split(".")[1:]:
+            node = ast.Attribute(node, part, ast.Load())
+            node.lineno, node.col_offset = 1, 0
     node.lineno, node.col_offset = 1, 0
     return node
 
@@ -325,6 +288,11 @@ def _offset_in(text: str, lineno: int, col: int) -> int:
     return sum(len(line) + 1 for line in lines[: lineno - 1]) + min(max(col - 1, 0), len(lines[lineno - 1]))
 
 
-def parse_body(body: Body, whole: bool) -> ParsedBody:
-    """Parse an annotation body; `whole` says the text must end with the annotation (string form)."""
-    return _Parser(body, whole).parse()
+def parse_body(body: Body, whole: bool, parsed: dict[str, ast.expr] | None = None) -> ParsedBody:
+    """Parse an annotation body; `whole` says the text must end with the annotation (string form).
+
+    `parsed` shares the expressions of one file's annotations: they repeat their values (one
+    list of ops for every layer of a cell), the nodes are never modified, and their positions
+    are relative to the value's text.
+    """
+    return _Parser(body, whole, {} if parsed is None else parsed).parse()

@@ -30,12 +30,14 @@ def analyse(source: Source, module: str) -> Analysis:
     """Locate, parse and validate every annotation of `source`; collect all problems."""
     raw_annotations, diagnostics = locate(source)
     annotations: list[Annotation] = []
+    expressions: dict = {}
+    built: dict = {}
     for raw in raw_annotations:
-        parsed = parse_body(raw.body, whole=raw.form == "string")
+        parsed = parse_body(raw.body, raw.form == "string", expressions)
         errors = list(parsed.errors)
         layers = []
         for draft in parsed.drafts:
-            layer = build_layer(draft, raw.body, module, raw.scope, errors)
+            layer = build_layer(draft, raw.body, module, raw.scope, errors, built)
             if layer is not None:
                 layers.append(layer)
         diagnostics.extend(source.diagnostic(pos.line, pos.col, message) for pos, message in errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 from .locate import Body
 from .model import Argument, Call, Expression, MutableLayer, Pos
@@ -23,18 +24,18 @@ class _Builder:
         self.errors = errors
 
     def offset(self, value: FieldValue, node: ast.AST) -> int:
-        """The body offset of `node`, whose position `ast` gives within the field's text."""
+        """The offset of `node` within the field's text (`ast` gives line and byte column)."""
         lineno, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
         if lineno == 1 and value.text.isascii():
-            return value.offset + col
+            return col
         lines = value.text.split("\n")
         line = lines[lineno - 1]
         if not line.isascii():
             col = len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
-        return value.offset + sum(len(text) + 1 for text in lines[: lineno - 1]) + col
+        return sum(len(text) + 1 for text in lines[: lineno - 1]) + col
 
     def fail(self, value: FieldValue, node: ast.AST, message: str) -> None:
-        self.errors.append((self.body.pos(self.offset(value, node)), message))
+        self.errors.append((self.body.pos(value.offset + self.offset(value, node)), message))
 
     def expression(self, value: FieldValue, node: ast.expr) -> Expression:
         return Expression(label(node), node, self.offset(value, node), _pure(node))
@@ -70,13 +71,13 @@ class _Builder:
                 return None
         return value.node.elts
 
-    def unique(self, items: list[Expression] | list[Call], what: str) -> None:
+    def unique(self, value: FieldValue, items: list[Expression] | list[Call], what: str) -> None:
         seen: dict[str, int] = {}
         for item in items:
             if item.label in seen:
-                first = self.body.pos(seen[item.label])
+                first = self.body.pos(value.offset + seen[item.label])
                 message = f"duplicate {what} {quote(item.label)} (also at line {first.line}, column {first.col})"
-                self.errors.append((self.body.pos(item.offset), message))
+                self.errors.append((self.body.pos(value.offset + item.offset), message))
             else:
                 seen[item.label] = item.offset
 
@@ -121,10 +122,44 @@ def _is_reference(node: ast.expr) -> bool:
     return isinstance(node, ast.Name)
 
 
-def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Errors) -> MutableLayer | None:
-    """The typed layer of a draft, or None when a problem makes it unusable (errors say why)."""
+def _candidates(b: _Builder, value: FieldValue) -> list[Call]:
+    elements = b.elements(value, "layer_choice")
+    if elements is not None and not elements:
+        b.fail(value, value.node, "layer_choice is empty: list at least one candidate")
+    choices = [c for c in (b.call(value, element, "candidate") for element in elements or ()) if c is not None]
+    b.unique(value, choices, "candidate")
+    return choices
+
+
+def _inputs(b: _Builder, value: FieldValue, name: str) -> list[Expression] | None:
+    elements = b.elements(value, name)
+    inputs = [b.expression(value, e) for e in elements or ()]
+    b.unique(value, inputs, "input candidate" if name == "input_candidates" else "fixed input")
+    return inputs if elements is not None else None
+
+
+def _shared(built: dict, b: _Builder, name: str, value: FieldValue, make) -> Any:
+    """`make(b, value)`, shared by every field of the file written the same way: positions in
+    it are relative to the field's text. Results with problems are not shared."""
+    key = (name, value.text)
+    if key in built:
+        return built[key]
+    before = len(b.errors)
+    result = make(b, value)
+    if len(b.errors) == before:
+        built[key] = result
+    return result
+
+
+def build_layer(
+    draft: Draft, body: Body, module: str, scope: str, errors: Errors, built: dict | None = None
+) -> MutableLayer | None:
+    """The typed layer of a draft, or None when a problem makes it unusable (errors say why).
+
+    `built` shares what is built from one spelling of a field across a file's layers."""
     if draft.broken:
         return None
+    built = {} if built is None else built
     before = len(errors)
     b = _Builder(body, errors)
     fields = draft.fields
@@ -134,26 +169,16 @@ def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Error
 
     choices: list[Call] = []
     if "layer_choice" in fields:
-        value = fields["layer_choice"]
-        elements = b.elements(value, "layer_choice")
-        if elements is not None and not elements:
-            b.fail(value, value.node, "layer_choice is empty: list at least one candidate")
-        for element in elements or ():
-            candidate = b.call(value, element, "candidate")
-            if candidate is not None:
-                choices.append(candidate)
-        b.unique(choices, "candidate")
+        choices = _shared(built, b, "layer_choice", fields["layer_choice"], _candidates)
 
     inputs: dict[str, list[Expression]] = {}
     usable = "input_candidates" not in draft.attempted or "input_candidates" in fields
     for name in ("fixed_inputs", "input_candidates"):
         inputs[name] = []
         if name in fields:
-            value = fields[name]
-            elements = b.elements(value, name)
-            usable = usable and (elements is not None or name == "fixed_inputs")
-            inputs[name] = [b.expression(value, e) for e in elements or ()]
-            b.unique(inputs[name], "input candidate" if name == "input_candidates" else "fixed input")
+            made = _shared(built, b, name, fields[name], lambda b, value, name=name: _inputs(b, value, name))
+            usable = usable and (made is not None or name == "fixed_inputs")
+            inputs[name] = made or []
     candidates = inputs["input_candidates"]
 
     input_num = (0, 0)
@@ -167,7 +192,7 @@ def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Error
     for name in ("input_aggregate", "post_process"):
         helpers[name] = None
         if name in fields:
-            helpers[name] = b.call(fields[name], fields[name].node, name)
+            helpers[name] = _shared(built, b, name, fields[name], lambda b, value, name=name: b.call(value, value.node, name))
 
     output = None
     if "layer_output" in fields:
@@ -203,6 +228,7 @@ def build_layer(draft: Draft, body: Body, module: str, scope: str, errors: Error
         layer_output=output,
         name=name,
         pos=draft.pos,
+        order=tuple(sorted(fields, key=lambda f: fields[f].offset)),
     )
 
 
