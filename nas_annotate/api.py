@@ -105,10 +105,16 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
 
     Without a choice, the choice-independent form: each layer asks `nas_annotate.runtime`.
     """
-    source = Source.read(path)
-    if not has_annotations(source.text):
+    try:
         with open(path, "rb") as handle:
-            return handle.read()
+            data = handle.read()
+    except OSError as exc:
+        raise CompileError([Diagnostic(path, 0, 0, f"cannot read: {exc.strerror or exc}")]) from None
+    if _MARKER not in data:
+        return data
+    source = Source.from_bytes(path, data)
+    if not has_annotations(source.text):
+        return data
     analysis = analyse(source, module_name(path))
     if analysis.diagnostics:
         raise CompileError(analysis.diagnostics)

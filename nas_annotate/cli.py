@@ -65,7 +65,8 @@ def check(paths: tuple[str, ...]) -> None:
     if diagnostics:
         _fail(CompileError(diagnostics))
     layers = sum(len(a.layers) for a in analyses)
-    click.echo(f"ok: {layers} mutable layer(s) in {len(analyses)} annotated file(s)")
+    files = sum(1 for a in analyses if a.annotations)
+    click.echo(f"ok: {layers} mutable layer(s) in {files} annotated file(s)")
 
 
 @main.command()
