@@ -17,7 +17,7 @@ import marshal
 import os
 import sys
 from types import CodeType, ModuleType
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from . import __version__
 
@@ -115,23 +115,42 @@ def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, li
     if analysis.diagnostics:
         raise AnnotationError(analysis.diagnostics)
     text = expand_annotations(source, analysis.annotations, lambda layer: None)
-    code = compile(text, path, "exec", dont_inherit=True)
+    code = compile(_whole_lines(text, path, source, analysis.annotations), path, "exec", dont_inherit=True)
     keys = [layer.key for layer in analysis.layers]
     _write_cache(path, key, code, keys)
     return code, keys
 
 
-class AnnotationLoader(importlib.machinery.SourceFileLoader):
-    """Loads an annotated module from its run-time form."""
+def _whole_lines(text: str, path: str, source: Any, annotations: list) -> Any:
+    """The generated code's syntax tree, each of its nodes covering its whole source line:
+    a traceback then shows the annotation's line without carets that would point into
+    generated code the user never wrote."""
+    import ast
 
-    def exec_module(self, module: ModuleType) -> None:
+    tree = ast.parse(text, filename=path)
+    lines = {n for a in annotations for n in range(a.region.line, a.region.end_line + 1)}
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in lines:
+            node.col_offset, node.end_lineno = 0, node.lineno  # type: ignore[attr-defined]
+            node.end_col_offset = len(source.lines[node.lineno - 1].encode("utf-8"))  # type: ignore[attr-defined]
+    return tree
+
+
+class AnnotationLoader(importlib.machinery.SourceFileLoader):
+    """Loads an annotated module from its run-time form.
+
+    Only `get_code` is replaced: importlib's own `exec_module` runs the code, so a traceback
+    through an import keeps Python's usual shape (importlib's frames hidden).
+    """
+
+    def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
         from . import runtime
         from .keys import module_name
 
-        data = self.get_data(self.path)
-        code, keys = compile_annotated(self.path, module_name(self.path), data)
-        runtime.register(module_name(self.path), keys)
-        exec(code, module.__dict__)
+        module = module_name(self.path)
+        code, keys = compile_annotated(self.path, module, self.get_data(self.path))
+        runtime.register(module, keys)
+        return code
 
 
 def _excluded_prefixes() -> tuple[str, ...]:
