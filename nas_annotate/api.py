@@ -62,9 +62,10 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
     for path in python_files(paths):
         try:
             with open(path, "rb") as handle:
-                if _MARKER not in handle.read():
-                    continue
-            analysis = analyse_file(path)
+                data = handle.read()
+            if _MARKER not in data:
+                continue
+            analysis = analyse(Source.from_bytes(path, data), module_name(path))
         except OSError as exc:
             diagnostics.append(Diagnostic(path, 0, 0, f"cannot read: {exc.strerror or exc}"))
             continue
