@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Iterable
 
 from .choice import ChoiceDocument, load_choice, resolve
 from .codegen import expand_annotations
 from .diagnostics import CompileError, Diagnostic
+from .files import atomic_write
 from .keys import module_name
 from .locate import has_annotations
 from .pipeline import Analysis, analyse
@@ -133,21 +133,7 @@ def write_atomic(path: str, data: bytes, sources: Iterable[str] = ()) -> None:
     for source in sources:
         if os.path.exists(path) and os.path.samefile(path, source):
             raise CompileError([Diagnostic(path, 0, 0, "refusing to write over the source file; choose another output")])
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, temporary = tempfile.mkstemp(prefix=".nas-annotate-", dir=directory)
+        atomic_write(path, data, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None)
     except OSError as exc:
-        raise CompileError([Diagnostic(path, 0, 0, f"cannot write: {exc.strerror or exc}")]) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if os.path.exists(path):
-            os.chmod(temporary, os.stat(path).st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as exc:
-        os.unlink(temporary)
         raise CompileError([Diagnostic(path, 0, 0, f"cannot write: {exc.strerror or exc}")]) from None

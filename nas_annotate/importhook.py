@@ -16,10 +16,12 @@ import importlib.machinery
 import marshal
 import os
 import sys
+from importlib._bootstrap_external import cache_from_source  # type: ignore[import-not-found]
 from types import CodeType, ModuleType
 from typing import Any, Iterable, Sequence
 
 from . import __version__
+from .files import atomic_write
 
 MARKER = b"@nni.mutable_layer"
 _MAGIC = b"NASANN01"
@@ -36,11 +38,34 @@ class AnnotationError(ImportError):
         super().__init__(render_all(diagnostics))
 
 
+def has_annotations(data: bytes) -> bool:
+    """Whether a module's source holds an annotation, and so needs us; most answers come from
+    the bytes alone (a marker where a string statement or a comment starts it)."""
+    at = data.find(MARKER)
+    if at < 0:
+        return False
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        prefix = data[start:at].strip()
+        if prefix in (b"", b"#") or prefix.lstrip(b"rRuU") in (b'"""', b"'''", b'"', b"'"):
+            return True
+        at = data.find(MARKER, at + 1)
+    from .diagnostics import CompileError
+    from .locate import locate
+    from .source import Source
+
+    try:
+        found, problems = locate(Source.from_bytes("<module>", data))
+    except CompileError:
+        return True
+    return bool(found or problems)
+
+
 def cache_path(path: str) -> str:
-    """Where the compiled run-time form of `path` is cached."""
-    directory, filename = os.path.split(path)
-    stem = filename[:-3] if filename.endswith(".py") else filename
-    return os.path.join(directory, "__pycache__", f"{stem}.{sys.implementation.cache_tag}.nas-annotate.pyc")
+    """Where the compiled run-time form of `path` is cached: beside its normal bytecode (which
+    follows `PYTHONPYCACHEPREFIX`), under our own tag."""
+    normal = cache_from_source(path)
+    return normal[: -len(".pyc")] + ".nas-annotate.pyc"
 
 
 def _cache_key(path: str, module: str, data: bytes) -> bytes:
@@ -59,8 +84,11 @@ def _read_cache(path: str, key: bytes) -> tuple[CodeType, list[str]] | None:
     except OSError:
         return None
     header = len(_MAGIC) + len(key)
-    if len(blob) < header + 4 or blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : header] != key:
+    if len(blob) < header + 36 or blob[: len(_MAGIC)] != _MAGIC or blob[len(_MAGIC) : header] != key:
         return None
+    if hashlib.sha256(blob[header + 32 :]).digest() != blob[header : header + 32]:
+        return None
+    header += 32
     size = int.from_bytes(blob[header : header + 4], "little")
     try:
         keys = marshal.loads(blob[header + 4 : header + 4 + size])
@@ -76,24 +104,13 @@ def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str]) -> None
     if sys.dont_write_bytecode:
         return
     target = cache_path(path)
-    import tempfile
-
     meta = marshal.dumps(keys)
-    blob = _MAGIC + key + len(meta).to_bytes(4, "little") + meta + marshal.dumps(code)
+    body = len(meta).to_bytes(4, "little") + meta + marshal.dumps(code)
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".nas-annotate-", dir=os.path.dirname(target))
+        atomic_write(target, _MAGIC + key + hashlib.sha256(body).digest() + body)
     except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-        os.replace(temporary, target)
-    except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+        pass
 
 
 def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, list[str]]:
@@ -181,7 +198,7 @@ class AnnotationFinder:
             return None
         try:
             with open(spec.origin, "rb") as handle:
-                if MARKER not in handle.read():
+                if not has_annotations(handle.read()):
                     return None
         except OSError:
             return None

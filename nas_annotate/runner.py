@@ -7,7 +7,7 @@ import sys
 import types
 from typing import Sequence
 
-from .importhook import AnnotationError, MARKER, compile_annotated, install_import_hook
+from .importhook import AnnotationError, compile_annotated, has_annotations, install_import_hook
 from .keys import module_name
 from .runtime import ChoiceError, register
 
@@ -40,7 +40,7 @@ def run_script(script: str, args: Sequence[str] = (), packages: Sequence[str] = 
     are expanded as they are imported.
     """
     path = os.path.abspath(script)
-    directory = os.path.dirname(path)
+    directory = os.path.dirname(os.path.realpath(script))
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -58,7 +58,7 @@ def run_script(script: str, args: Sequence[str] = (), packages: Sequence[str] = 
     sys.modules["__main__"] = main
     hook = install_import_hook(packages=packages, roots=[directory])
     try:
-        if MARKER in data:
+        if has_annotations(data):
             module = module_name(path)
             code, keys = compile_annotated(path, module, data)
             register(module, keys)
@@ -98,7 +98,7 @@ class UsageProblem(Exception):
 def _annotated(script: str) -> bool:
     try:
         with open(script, "rb") as handle:
-            return MARKER in handle.read()
+            return has_annotations(handle.read())
     except OSError:
         return False
 

@@ -333,11 +333,6 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(project):
     assert warm["compiler"] == [] and {k: warm[k] for k in ("out", "calls")} == expected()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the entry's payload is not checksummed: bytes flipped inside the marshalled code "
-    "(here a string constant) load fine and run, though docs/running.md says a corrupt entry is ignored",
-)
 def test_a_corrupt_payload_with_an_intact_header_is_not_run(project):
     cells = project / "pkg" / "cells.py"
     run_main(project, write_bytecode=True)
@@ -400,11 +395,6 @@ def test_an_unwritable_cache_directory_is_not_an_error(project):
     assert leftovers(project) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cache entries are created by tempfile.mkstemp with mode 0600, whereas Python writes "
-    "bytecode with the source's mode (0644 here): other users sharing the project cannot read them",
-)
 def test_cache_entries_have_the_mode_of_normal_bytecode(project):
     run_main(project, write_bytecode=True)
     normal = project / "__pycache__" / f"ops.{sys.implementation.cache_tag}.pyc"
@@ -412,11 +402,6 @@ def test_cache_entries_have_the_mode_of_normal_bytecode(project):
     assert stat.S_IMODE(os.stat(ours).st_mode) == stat.S_IMODE(os.stat(normal).st_mode)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the cache ignores sys.pycache_prefix (PYTHONPYCACHEPREFIX): entries go into __pycache__ "
-    "beside the source instead of beside the normal bytecode under the prefix",
-)
 def test_cache_follows_pycache_prefix(project, tmp_path):
     prefix = tmp_path / "prefix"
     report = run_main(project, write_bytecode=True, PYTHONPYCACHEPREFIX=os.fspath(prefix))
@@ -553,12 +538,6 @@ def test_nothing_outside_the_roots_is_claimed(api_project, tmp_path):
     assert (proc.returncode, proc.stdout) == (0, "SourceFileLoader\n"), proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a module that only mentions '@nni.mutable_layer' (in a docstring, not an annotation) "
-    "is claimed by AnnotationLoader and gets a nas-annotate cache entry (SPEC §1: a file without "
-    "annotations is not touched at all); the finder only checks for the marker's bytes",
-)
 def test_a_module_mentioning_the_marker_without_annotations_is_untouched(api_project):
     lib, run = api_project
     report = run([os.fspath(lib)])

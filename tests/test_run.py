@@ -584,12 +584,6 @@ def test_spawned_workers_see_the_expanded_script(tmp_path):
     same_run(ours, reference, tmp_path / "run", tmp_path / "plain")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: for a symlinked script, python puts the directory of the link's target on "
-    "sys.path[0]; run puts the link's own directory (os.path.abspath, not realpath), so the "
-    "script's sibling modules are not found",
-)
 def test_a_symlinked_script_imports_its_real_siblings(root):
     (root / "links").mkdir()
     os.symlink(root / "proj" / "train.py", root / "links" / "train.py")
