@@ -244,10 +244,10 @@ class _Parser:
         if not text:
             self.error(start, f"field '{written}' has no value")
             return
-        node = _atom(text) or self.parsed.get(text)
+        node = self.parsed.get(text)
         try:
             if node is None:
-                node = self.parsed[text] = ast.parse(text, mode="eval").body
+                node = self.parsed[text] = _atom(text) or ast.parse(text, mode="eval").body
         except SyntaxError as exc:
             offset = _offset_in(text, exc.lineno or 1, exc.offset or 1)
             self.error(start + offset, f"invalid expression in field '{written}': {exc.msg}")
