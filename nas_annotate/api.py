@@ -9,6 +9,7 @@ from .choice import ChoiceDocument, load_choice, resolve
 from .codegen import expand_annotations
 from .diagnostics import CompileError, Diagnostic
 from .files import atomic_write
+from .importhook import MARKER
 from .keys import module_name
 from .locate import has_annotations
 from .pipeline import Analysis, analyse
@@ -16,7 +17,6 @@ from .source import Source
 from .space import render
 
 _SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
-_MARKER = b"@nni.mutable_layer"
 
 
 def python_files(paths: Iterable[str]) -> list[str]:
@@ -63,7 +63,7 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
-            if _MARKER not in data:
+            if MARKER not in data:
                 continue
             analysis = analyse(Source.from_bytes(path, data), module_name(path))
         except OSError as exc:
@@ -111,7 +111,7 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
             data = handle.read()
     except OSError as exc:
         raise CompileError([Diagnostic(path, 0, 0, f"cannot read: {exc.strerror or exc}")]) from None
-    if _MARKER not in data:
+    if MARKER not in data:
         return data
     source = Source.from_bytes(path, data)
     if not has_annotations(source.text):

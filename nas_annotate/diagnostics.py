@@ -34,7 +34,7 @@ class CompileError(Exception):
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics, key=lambda d: (d.path, d.line, d.col))
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
+        super().__init__(render_all(self.diagnostics))
 
 
 def render_all(diagnostics: list[Diagnostic]) -> str:

@@ -19,9 +19,8 @@ from .diagnostics import Diagnostic
 from .model import Pos, Region
 from .source import Source
 
-KINDS = ("mutable_layer",)
 _QUICK = "@nni.mutable_layer"
-_MARKER = re.compile(r"@nni\.(mutable_layers?)(?![\w])")
+MARKER_RE = re.compile(r"\s*@nni\.(mutable_layers?)(?!\w)")
 _COMMENT_CANDIDATE = re.compile(r"^([ \t]*)#[ \t]*@nni\.mutable_layers?(?![\w])", re.M)
 _STRING_START = re.compile(r"([rRuUbBfF]*)('''|\"\"\"|'|\")")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -153,7 +152,7 @@ def _clause_start(source: Source, header: ast.AST) -> tuple[int, int]:
 
 
 def _kind(text: str) -> str | None:
-    match = _MARKER.match(text.lstrip())
+    match = MARKER_RE.match(text)
     return "mutable_layer" if match else None
 
 

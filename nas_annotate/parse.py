@@ -13,7 +13,7 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from .locate import Body
+from .locate import MARKER_RE, Body
 from .model import Pos
 
 FIELDS = (
@@ -28,7 +28,6 @@ FIELDS = (
 )
 ALIASES = {"optional_inputs": "input_candidates", "optional_input_size": "input_num"}
 
-_MARKER = re.compile(r"\s*@nni\.(mutable_layers?)(?!\w)")
 _NAME = re.compile(r"[A-Za-z_]\w*|'[^'\n]*'|\"[^\"\n]*\"")
 _SKIP = re.compile(r"(?:[ \t\r\n\f]+|#[^\n]*)*")
 _SKIP_COMMAS = re.compile(r"(?:[ \t\r\n\f,]+|#[^\n]*)*")
@@ -89,7 +88,7 @@ class _Parser:
         return (_SKIP_COMMAS if commas else _SKIP).match(self.text, i).end()  # type: ignore[union-attr]
 
     def parse(self) -> ParsedBody:
-        match = _MARKER.match(self.text)
+        match = MARKER_RE.match(self.text)
         assert match is not None, "locate hands over bodies that start with a marker"
         drafts: list[Draft] = []
         i = match.end()

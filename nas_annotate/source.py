@@ -25,7 +25,7 @@ def _detect_encoding(data: bytes) -> tuple[str, bool]:
             try:
                 return codecs.lookup(name).name, bom
             except LookupError:
-                raise ValueError(f"unknown encoding {name!r} in the coding cookie on line {i + 1}")
+                raise ValueError(f"unknown encoding {name!r} in the coding cookie on line {i + 1}") from None
         if i == 0 and line.strip() and not line.lstrip().startswith(b"#"):
             break
     return "utf-8", bom

@@ -9,9 +9,6 @@ from typing import Any
 from .choice import NNI_LAYER
 from .pipeline import Analysis
 
-FORMATS = ("json", "yaml", "nni")
-
-
 def search_space(analyses: list[Analysis]) -> dict[str, Any]:
     """One entry per mutable layer, in source order, across files."""
     space: dict[str, Any] = {}
