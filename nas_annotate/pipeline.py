@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
@@ -27,7 +28,16 @@ class Analysis:
 
 
 def analyse(source: Source, module: str) -> Analysis:
-    """Locate, parse and validate every annotation of `source`; collect all problems."""
+    """Locate, parse and validate every annotation of `source`; collect all problems.
+
+    Python's own warnings about the user's code (such as invalid escapes) are left to Python,
+    which gives them when the code runs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return _analyse(source, module)
+
+
+def _analyse(source: Source, module: str) -> Analysis:
     raw_annotations, diagnostics = locate(source)
     annotations: list[Annotation] = []
     expressions: dict = {}
