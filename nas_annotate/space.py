@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from .choice import NNI_LAYER
@@ -49,22 +48,17 @@ def nni_search_space(analyses: list[Analysis]) -> dict[str, Any]:
     return space
 
 
-def to_json(value: Any) -> str:
-    """JSON with nested mappings indented and lists of scalars kept on one line."""
-    flat: list[str] = []
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
-    def mark(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: mark(v) for k, v in node.items()}
-        if isinstance(node, list):
-            if any(isinstance(v, (dict, list)) for v in node):
-                return [mark(v) for v in node]
-            flat.append(json.dumps(node, ensure_ascii=False))
-            return f"\0{len(flat) - 1}"
-        return node
 
-    text = json.dumps(mark(value), indent=2, ensure_ascii=False)
-    return re.sub(r'"\\u0000(\d+)"', lambda m: flat[int(m.group(1))], text)
+def to_json(value: Any, pad: str = "") -> str:
+    """JSON with mappings indented and everything else (lists of labels, scalars) on one line:
+    the shape of our documents, whose lists hold no mappings."""
+    if type(value) is not dict or not value:
+        return _encode(value)
+    inner = pad + "  "
+    items = [f"{inner}{_encode(k)}: {to_json(v, inner) if type(v) is dict else _encode(v)}" for k, v in value.items()]
+    return "{\n" + ",\n".join(items) + "\n" + pad + "}"
 
 
 def render(analyses: list[Analysis], fmt: str) -> str:
