@@ -1,0 +1,101 @@
+"""Training-step time of the digits trial built from generated code, against the same
+architecture written by hand in Keras: same process, same data, after warm-up.
+
+    python benchmarks/bench_steptime.py [--steps 200] [--rounds 5]
+
+Prints the median step time of each model and the ratios (goal 1.00 ± 0.03: generated code
+must cost nothing), for the chosen form (`expand --choice`) and the run-time form (what
+`nas-annotate run` executes). A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = ROOT / "examples" / "digits" / "train.py"
+CHOICE = ROOT / "examples" / "digits" / "choice.json"
+
+
+def module_from(code: bytes) -> dict:
+    namespace = {"__name__": "digits_trial", "__file__": str(TRAIN)}
+    exec(compile(code, str(TRAIN), "exec"), namespace)
+    return namespace
+
+
+def hand_written(keras, channels: int):
+    """choice.json's architecture, written directly in Keras."""
+    layers = keras.layers
+    images = keras.Input((8, 8, 1))
+    stem = layers.Conv2D(channels, 3, padding="same", activation="relu")(images)
+    cell1 = layers.Conv2D(channels, 3, padding="same", activation="relu")(stem)
+    summed = layers.Add()([cell1, stem])
+    cell2 = layers.SeparableConv2D(channels, 3, padding="same", activation="relu")(summed)
+    cell2 = layers.ReLU()(layers.BatchNormalization()(cell2))
+    joined = layers.Concatenate()([cell2, cell1])
+    cell3 = layers.Conv2D(channels, 3, padding="same", activation="relu")(joined)
+    features = layers.GlobalAveragePooling2D()(cell3)
+    return keras.Model(images, layers.Dense(10, activation="softmax")(features))
+
+
+def step_time(model, x, y, steps: int, batch: int) -> float:
+    start = time.perf_counter()
+    for i in range(steps):
+        j = (i * batch) % (len(x) - batch)
+        model.train_on_batch(x[j : j + batch], y[j : j + batch])
+    return (time.perf_counter() - start) / steps * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import tensorflow as tf
+
+    from nas_annotate import runtime
+    from nas_annotate.api import expand
+
+    keras = tf.keras
+    chosen = module_from(expand(str(TRAIN), str(CHOICE)))
+    runtime.set_choice(str(CHOICE))
+    run_time = module_from(expand(str(TRAIN), None))
+    (x, y), _ = chosen["load_data"]()
+    models = {}
+    for name, build in [
+        ("hand-written Keras", lambda: hand_written(keras, chosen["CHANNELS"])),
+        ("expanded (chosen form)", chosen["build_model"]),
+        ("run-time form", run_time["build_model"]),
+    ]:
+        keras.utils.set_random_seed(0)
+        model = build()
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+        step_time(model, x, y, 50, args.batch)
+        models[name] = model
+    counts = {name: model.count_params() for name, model in models.items()}
+    assert len(set(counts.values())) == 1, counts
+    times: dict[str, list[float]] = {name: [] for name in models}
+    names = list(models)
+    for round_ in range(args.rounds):
+        for name in names[round_ % 3 :] + names[: round_ % 3]:
+            times[name].append(step_time(models[name], x, y, args.steps, args.batch))
+    print(f"tensorflow {tf.__version__}, python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
+    print(f"{args.rounds} rounds x {args.steps} train_on_batch steps of {args.batch}, models interleaved in rotating order; {counts['hand-written Keras']} parameters each")
+    base = statistics.median(times["hand-written Keras"])
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        print(f"  {name:24s} median {median:7.3f} ms/step   ratio {median / base:5.3f}")
+
+
+if __name__ == "__main__":
+    main()
