@@ -1,8 +1,8 @@
 """nas_annotate: compile `@nni.mutable_layer` annotations into search spaces and plain Python.
 
 The public API is imported lazily, so `import nas_annotate` stays cheap:
-`install_import_hook(...)` (see `nas_annotate.importhook`) and `set_choice(...)`
-(see `nas_annotate.runtime`).
+`install_import_hook(...)` (see `nas_annotate.importhook`), `set_choice(...)`
+(see `nas_annotate.runtime`) and `report(value, step=None)` (see `nas_annotate.report`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "install_import_hook", "set_choice"]
+__all__ = ["__version__", "install_import_hook", "report", "set_choice"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from .runtime import set_choice
 
         return set_choice
+    if name == "report":
+        from .report import report
+
+        return report
     raise AttributeError(f"module 'nas_annotate' has no attribute {name!r}")

@@ -1,0 +1,60 @@
+"""The reporting API: a trial tells whoever is listening how well it did.
+
+`report(value, step=None)` is an intermediate result when `step` is given and the final one
+otherwise.  It goes to the `nas-annotate search` that started the trial (a JSON line appended
+to the file named by `NAS_ANNOTATE_REPORT`), or to NNI when the trial runs under NNI
+(`NNI_PLATFORM` set).  With nobody listening it only records the value: `reported()`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from typing import Any
+
+ENV = "NAS_ANNOTATE_REPORT"
+
+_history: list[tuple[int | None, float]] = []
+
+
+def _number(value: Any) -> float:
+    """A plain float from a Python, NumPy or TensorFlow scalar."""
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"report() needs a real number, not {type(value).__name__}")
+    return float(value)
+
+
+def report(value: Any, step: int | None = None) -> None:
+    """Report `value`: intermediate at `step` when it is given, final otherwise."""
+    number = _number(value)
+    if step is not None:
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+            raise TypeError(f"report() step must be an integer, not {type(step).__name__}")
+        step = int(step)
+    _history.append((step, number))
+    channel = os.environ.get(ENV)
+    if channel:
+        line = json.dumps({"step": step, "value": number if math.isfinite(number) else repr(number)})
+        with open(channel, "a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+        return
+    if os.environ.get("NNI_PLATFORM"):
+        try:
+            import nni  # type: ignore[import-not-found]
+        except ImportError:
+            return
+        if step is None:
+            nni.report_final_result(number)
+        else:
+            nni.report_intermediate_result(number)
+
+
+def reported() -> list[tuple[int | None, float]]:
+    """Every `(step, value)` reported in this process so far; `step` is None for a final result."""
+    return list(_history)
