@@ -2,7 +2,7 @@
 
 The public API is imported lazily, so `import nas_annotate` stays cheap:
 `install_import_hook(...)` (see `nas_annotate.importhook`), `set_choice(...)`
-(see `nas_annotate.runtime`) and `report(value, step=None)` (see `nas_annotate.report`).
+(see `nas_annotate.runtime`) and `report(value, step=None)` (see `nas_annotate.reporting`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def __getattr__(name: str) -> Any:
 
         return set_choice
     if name == "report":
-        from .report import report
+        from .reporting import report
 
         return report
     raise AttributeError(f"module 'nas_annotate' has no attribute {name!r}")
