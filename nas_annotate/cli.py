@@ -113,6 +113,58 @@ def run_command(
     sys.exit(status)
 
 
+@main.command("search", context_settings={"ignore_unknown_options": True})
+@click.argument("script", metavar="SCRIPT")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
+@click.option("-n", "--trials", type=click.IntRange(min=0), help="Trials to run now (default 20; grid: what is left of the grid).")
+@click.option(
+    "-s", "--sampler", type=click.Choice(["random", "tpe", "evolution", "grid"]), default="tpe", show_default=True,
+    help="The search algorithm.",
+)
+@click.option("--seed", type=int, help="Seed for the sampler.")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
+              help="Whether a larger or smaller reported value is better.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trials run at once.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
+@click.option("--prune", is_flag=True, help="Stop unpromising trials early, from their intermediate reports (median rule).")
+@click.option("--storage", metavar="URL", help="An Optuna RDB URL; default: sqlite in the output directory.")
+@click.option("--study", metavar="NAME", help="The study's name (default: the script's stem); rerunning resumes it.")
+@click.option("-o", "--out", metavar="DIR", help="The output directory (default: search-STEM).")
+@click.option("--space", "space", multiple=True, metavar="PATH",
+              help="Files or directories whose layers form the space (default: the script and the modules it imports from its directory).")
+@click.option("--preload", multiple=True, metavar="MODULE", help="Also import MODULE once in the worker (repeatable).")
+@click.option("--no-preload", is_flag=True, help="Do not import the script's modules in the worker ahead of the trials.")
+@click.option("--fresh", is_flag=True, help="Run each trial in a new interpreter instead of a fork (slower; for code that cannot fork).")
+@click.option("--population", type=click.IntRange(min=2), default=10, show_default=True, help="evolution: the population size.")
+@click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def search_command(script: str, args: tuple[str, ...], **settings: object) -> None:
+    """Search the architectures of SCRIPT: run it once per trial with a choice from the
+    sampler, read what it reports (nas_annotate.report or @nni.report_final_result), and
+    write a leaderboard, the best choice, the best script and a plot to the output directory.
+
+    Options for the script itself go after `--`.
+    """
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise click.ClickException("search needs Optuna: pip install 'nas-annotate[search]'") from None
+    from .diagnostics import CompileError
+    from .search import Options, SearchProblem, search
+
+    if tuple(args[:1]) == ("--",):
+        args = args[1:]
+    options = Options(script=script, args=args, **settings)  # type: ignore[arg-type]
+    try:
+        outcome = search(options)
+    except CompileError as exc:
+        _fail(exc)
+    except SearchProblem as exc:
+        click.echo(f"{script}: error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(130 if outcome.interrupted else 0)
+
+
 def run(prog_name: str = "nas-annotate") -> None:
     """Run the click command line (the entry point is `nas_annotate.entry.main`)."""
     main.main(prog_name=prog_name)

@@ -1,0 +1,505 @@
+"""`nas-annotate search`: an Optuna study whose trials are runs of the user's script.
+
+The driver asks Optuna for parameters, turns them into a choice, and hands the trial to the
+worker (`worker.py`), which forks it from a process that has the script's heavy modules
+imported already.  It follows each trial's reports (pruning it when Optuna says so), kills it
+at its timeout, and tells Optuna how it ended — at once, so a killed search keeps every
+finished trial.  Ctrl-C stops the running trials, records them as failed and writes results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..diagnostics import CompileError, Diagnostic
+from .space import SearchSpace, load_space, space_files
+
+SAMPLERS = ("random", "tpe", "evolution", "grid")
+DEFAULT_TRIALS = 20
+RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
+
+
+class SearchProblem(Exception):
+    """The search cannot start as asked (a clean error for the user, exit status 1)."""
+
+
+@dataclass
+class Options:
+    """Everything `nas-annotate search` is told."""
+
+    script: str
+    args: tuple[str, ...] = ()
+    trials: int | None = None
+    sampler: str = "tpe"
+    seed: int | None = None
+    direction: str = "maximize"
+    jobs: int = 1
+    timeout: float | None = None
+    prune: bool = False
+    storage: str | None = None
+    study: str | None = None
+    out: str | None = None
+    space: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
+    no_preload: bool = False
+    fresh: bool = False
+    population: int = 10
+    progress: bool | None = None
+    quiet: bool = False
+
+    @property
+    def out_dir(self) -> str:
+        stem = os.path.splitext(os.path.basename(self.script))[0]
+        return self.out or f"search-{stem}"
+
+
+@dataclass
+class _Running:
+    trial: Any
+    choice: dict[str, Any]
+    log: str
+    report: str
+    started: float
+    pid: int | None = None
+    offset: int = 0
+    final: float | None = None
+    ended: str | None = None  # why the driver stopped it: "pruned", "timeout", "interrupted"
+    killed_at: float | None = None
+    buffer: bytes = b""
+    steps: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Outcome:
+    """What a search did in this run, and where its results are."""
+
+    out_dir: str
+    study_name: str
+    storage: str
+    finished: int = 0
+    interrupted: bool = False
+    results: dict[str, str] = field(default_factory=dict)
+
+
+def _sampler(options: Options, space: SearchSpace) -> Any:
+    import optuna
+
+    if options.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=options.seed)
+    if options.sampler == "tpe":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=options.seed, multivariate=True, group=True, n_startup_trials=8)
+    if options.sampler == "evolution":
+        from .evolution import EvolutionSampler
+
+        return EvolutionSampler(population=options.population, tournament=max(2, options.population // 2), seed=options.seed)
+    return optuna.samplers.GridSampler(space.grid(), seed=options.seed)
+
+
+def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
+    import optuna
+
+    url = options.storage or "sqlite:///" + os.path.abspath(os.path.join(out_dir, "study.db"))
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite:"):
+        kwargs["connect_args"] = {"timeout": 60}
+    try:
+        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    except Exception as exc:  # a bad URL, a missing driver, an unreachable server
+        raise SearchProblem(f"cannot open the study storage {url!r}: {exc}") from None
+    if url.startswith("sqlite:"):
+        _write_ahead(storage.engine)
+    return storage, url
+
+
+def _write_ahead(engine: Any) -> None:
+    """SQLite in write-ahead mode: readers never wait for the writer, and a commit is durable
+    against a crash of any process without an fsync each time (synchronous=NORMAL)."""
+    from sqlalchemy import event
+
+    def pragmas(connection: Any, record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+    engine.dispose()
+
+
+def _preload_modules(options: Options) -> list[str]:
+    """Modules the worker imports once: the script's top-level imports that are not its own
+    files (those may carry annotations and are compiled per trial), plus --preload."""
+    import ast
+
+    if options.no_preload:
+        return list(options.preload)
+    own = {os.path.dirname(path) for path in space_files(options.script)}
+    try:
+        with open(options.script, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return list(options.preload)
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    modules = []
+    for name in names:
+        top = name.partition(".")[0]
+        if any(os.path.exists(os.path.join(d, top + ".py")) or os.path.isdir(os.path.join(d, top)) for d in own):
+            continue
+        if name not in modules:
+            modules.append(name)
+    return modules + [m for m in options.preload if m not in modules]
+
+
+class _Worker:
+    """The driver's end of the worker process."""
+
+    def __init__(self, options: Options, out_dir: str) -> None:
+        self.log = open(os.path.join(out_dir, "worker.log"), "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "nas_annotate.search.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
+        )
+        self.buffer = b""
+        self.send({"preload": _preload_modules(options), "fresh": options.fresh})
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.flush()
+
+    def receive(self, timeout: float) -> list[dict[str, Any]]:
+        import select
+
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return []
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise SearchProblem("the trial worker stopped unexpectedly; see worker.log in the output directory")
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(handle.tell() - 8192, 0))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fail_orphans(study: Any, worker_id: str) -> int:
+    """Trials left RUNNING by a search on this machine that died without a word: failed now."""
+    from optuna.trial import TrialState
+
+    host = worker_id.rpartition(":")[0]
+    failed = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = str(trial.user_attrs.get("worker", ""))
+        owner_host, _, owner_pid = owner.rpartition(":")
+        if owner_host == host and owner_pid.isdigit() and not _alive(int(owner_pid)):
+            study._storage.set_trial_user_attr(trial._trial_id, "error", "its search process died")
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            failed += 1
+    return failed
+
+
+def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any, str, str]:
+    import optuna
+
+    storage, url = _storage(options, out_dir)
+    name = options.study or os.path.splitext(os.path.basename(options.script))[0]
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if options.prune else optuna.pruners.NopPruner()
+    try:
+        study = optuna.create_study(
+            storage=storage, study_name=name, direction=options.direction, load_if_exists=True,
+            sampler=_sampler(options, space), pruner=pruner,
+        )
+    except Exception as exc:
+        raise SearchProblem(f"cannot open the study {name!r} in {url}: {exc}") from None
+    attrs = study.user_attrs
+    if "space" in attrs and attrs["space"] != space.fingerprint():
+        raise SearchProblem(
+            f"the study {name!r} in {url} was started on another search space (the annotations changed); "
+            "give a new --study NAME or --out DIR to start a new one"
+        )
+    if study.direction.name.lower() != options.direction:
+        raise SearchProblem(
+            f"the study {name!r} in {url} is a {study.direction.name.lower()} study, not {options.direction}"
+        )
+    if "space" not in attrs:
+        study.set_user_attr("space", space.fingerprint())
+        study.set_user_attr("script", os.path.abspath(options.script))
+    return study, name, url
+
+
+def _trial_count(options: Options, study: Any, space: SearchSpace) -> int:
+    if options.sampler != "grid":
+        return options.trials if options.trials is not None else DEFAULT_TRIALS
+    from optuna.trial import TrialState
+
+    done = {
+        tuple(sorted(t.params.items()))
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
+    }
+    grid = space.grid()
+    total = 1
+    for values in grid.values():
+        total *= len(values)
+    left = max(total - len(done), 0)
+    return min(left, options.trials) if options.trials is not None else left
+
+
+class _Stop(Exception):
+    """SIGTERM, turned into the same orderly stop as Ctrl-C."""
+
+
+def search(options: Options, echo: Callable[[str], None] | None = None) -> Outcome:
+    """Run the search `options` describe; return where its results are."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from .results import write_results
+
+    say = echo or (lambda text: print(text, file=sys.stderr))
+    if options.sampler not in SAMPLERS:
+        raise SearchProblem(f"unknown sampler {options.sampler!r}: use one of {', '.join(SAMPLERS)}")
+    if options.jobs < 1:
+        raise SearchProblem("--jobs must be at least 1")
+    if not os.path.isfile(options.script):
+        raise CompileError([Diagnostic(options.script, 0, 0, "no such file")])
+    space, _files = load_space(options.script, options.space)
+    out_dir = options.out_dir
+    os.makedirs(os.path.join(out_dir, "trials"), exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study, name, url = _open_study(options, space, out_dir)
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    orphans = _fail_orphans(study, worker_id)
+    if orphans:
+        say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
+    total = _trial_count(options, study, space)
+    outcome = Outcome(out_dir, name, url)
+    previous = len(study.get_trials(deepcopy=False))
+    say(
+        f"nas-annotate: searching {space.size():,} architecture(s) of {options.script} with {options.sampler}: "
+        f"{total} trial(s), {options.jobs} at a time; study {name!r} in {url}"
+        + (f" ({previous} trial(s) already there)" if previous else "")
+    )
+    distributions = space.distributions()
+    progress = _Progress(total, options, say)
+    running: dict[int, _Running] = {}
+    worker = _Worker(options, out_dir)
+    launched = 0
+    written = time.monotonic()
+    old_term = signal.signal(signal.SIGTERM, _raise_stop)
+
+    def finish(run: _Running, state: Any, value: float | None, error: str | None = None) -> None:
+        duration = time.monotonic() - run.started
+        trial_id = run.trial._trial_id
+        study._storage.set_trial_user_attr(trial_id, "duration", round(duration, 3))
+        if error:
+            study._storage.set_trial_user_attr(trial_id, "error", error)
+            study._storage.set_trial_user_attr(trial_id, "stderr_tail", _tail(run.log))
+        study.tell(run.trial, value if state == TrialState.COMPLETE else None, state=state)
+        outcome.finished += 1
+        progress.done(run.trial.number, state, value, duration, error, study)
+
+    try:
+        ready = False
+        while not ready:
+            for message in worker.receive(1.0):
+                if message.get("ready"):
+                    ready = True
+                    for module, error in message["failed"].items():
+                        say(f"nas-annotate: note: could not preload {module} ({error}); each trial imports it")
+        while launched < total or running:
+            while launched < total and len(running) < options.jobs:
+                trial = study.ask(fixed_distributions=distributions)
+                choice = space.choice(trial.params)
+                trial.set_user_attr("choice", choice)
+                trial.set_user_attr("worker", worker_id)
+                stem = f"{trial.number:05d}"
+                log = os.path.abspath(os.path.join(out_dir, "trials", stem + ".log"))
+                report = os.path.abspath(os.path.join(out_dir, "trials", stem + ".jsonl"))
+                open(report, "w").close()
+                trial.set_user_attr("log", os.path.relpath(log, out_dir))
+                running[trial.number] = _Running(trial, choice, log, report, time.monotonic())
+                worker.send({
+                    "trial": trial.number, "script": os.path.abspath(options.script), "args": list(options.args),
+                    "choice": choice, "log": log, "report": report,
+                })
+                launched += 1
+            for message in worker.receive(0.05):
+                run = running.get(message["trial"])
+                if run is None:
+                    continue
+                if "pid" in message:
+                    run.pid = message["pid"]
+                    continue
+                _read_reports(run, study)
+                del running[message["trial"]]
+                status = message["status"]
+                if run.ended == "pruned":
+                    finish(run, TrialState.PRUNED, None)
+                elif run.ended == "timeout":
+                    finish(run, TrialState.FAIL, None, f"timed out after {options.timeout:g} s")
+                elif status != 0:
+                    why = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
+                    finish(run, TrialState.FAIL, None, why)
+                elif run.final is None:
+                    finish(run, TrialState.FAIL, None, "exited without reporting a final result")
+                elif run.final != run.final:
+                    finish(run, TrialState.FAIL, None, "reported NaN")
+                else:
+                    finish(run, TrialState.COMPLETE, run.final)
+                if time.monotonic() - written > RESULTS_EVERY:
+                    write_results(study, space, options, out_dir, final=False)
+                    written = time.monotonic()
+            now = time.monotonic()
+            for run in running.values():
+                if run.pid is None or run.ended:
+                    if run.killed_at is not None and now - run.killed_at > 5 and run.pid is not None:
+                        _kill(run.pid, signal.SIGKILL)
+                    continue
+                if _read_reports(run, study) and options.prune and run.trial.should_prune():
+                    run.ended = "pruned"
+                elif options.timeout is not None and now - run.started > options.timeout:
+                    run.ended = "timeout"
+                if run.ended:
+                    run.killed_at = now
+                    _kill(run.pid, signal.SIGTERM)
+    except (KeyboardInterrupt, _Stop):
+        outcome.interrupted = True
+        for run in running.values():
+            if run.pid is not None:
+                _kill(run.pid, signal.SIGKILL)
+            duration = time.monotonic() - run.started
+            study._storage.set_trial_user_attr(run.trial._trial_id, "duration", round(duration, 3))
+            study._storage.set_trial_user_attr(run.trial._trial_id, "error", "interrupted")
+            study.tell(run.trial, state=TrialState.FAIL)
+        running.clear()
+        say("nas-annotate: interrupted; running trials were stopped and recorded as failed")
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        progress.close()
+        worker.close()
+    outcome.results = write_results(study, space, options, out_dir, final=True, echo=print if not options.quiet else None)
+    return outcome
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop()
+
+
+def _read_reports(run: _Running, study: Any) -> bool:
+    """Take the trial's new reports; True when an intermediate one arrived."""
+    try:
+        with open(run.report, "rb") as handle:
+            handle.seek(run.offset)
+            chunk = handle.read()
+    except OSError:
+        return False
+    run.offset += len(chunk)
+    run.buffer += chunk
+    *lines, run.buffer = run.buffer.split(b"\n")
+    intermediate = False
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            value = float(entry["value"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if entry.get("step") is None:
+            run.final = value
+        elif value == value:
+            step = int(entry["step"])
+            if step not in run.steps:
+                run.steps.add(step)
+                run.trial.report(value, step)
+                intermediate = True
+    return intermediate
+
+
+class _Progress:
+    """A progress bar on a terminal, a line per trial elsewhere."""
+
+    def __init__(self, total: int, options: Options, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.quiet = options.quiet
+        self.bar = None
+        interactive = sys.stderr.isatty() if options.progress is None else options.progress
+        if interactive and not options.quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="trial", file=sys.stderr, dynamic_ncols=True)
+
+    def done(self, number: int, state: Any, value: float | None, duration: float, error: str | None, study: Any) -> None:
+        from optuna.trial import TrialState
+
+        shown = f"{value:.6g}" if value is not None else state.name.lower()
+        line = f"trial {number}: {shown} in {duration:.1f} s" + (f" ({error})" if error else "")
+        try:
+            best = study.best_value
+        except ValueError:
+            best = None
+        if self.bar is not None:
+            self.bar.update(1)
+            if best is not None:
+                self.bar.set_postfix(best=f"{best:.6g}")
+            if state != TrialState.COMPLETE:
+                self.bar.write(line, file=sys.stderr)
+        elif not self.quiet:
+            self.say(line + (f"; best so far {best:.6g}" if best is not None else ""))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,157 @@
+"""A search's results, in its output directory: every trial as JSON and CSV, the best choice,
+the best architecture as a plain script, a plot, and the leaderboard printed at the end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from typing import Any, Callable
+
+from ..files import atomic_write
+
+LEADERBOARD_SIZE = 10
+
+
+def summary(choice: dict[str, Any]) -> str:
+    """A choice on one line: `cell2=max_pool[stem] cell3=...`."""
+    parts = []
+    for key, entry in choice.items():
+        name = key.partition("/")[2] or key
+        inputs = entry.get("inputs") or []
+        parts.append(f"{name}={entry['layer']}" + (f"[{','.join(inputs)}]" if inputs else ""))
+    return " ".join(parts)
+
+
+def _rows(study: Any) -> list[dict[str, Any]]:
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        attrs = trial.user_attrs
+        rows.append({
+            "number": trial.number,
+            "state": trial.state.name.lower(),
+            "value": trial.value,
+            "duration_s": attrs.get("duration"),
+            "started": trial.datetime_start.isoformat(timespec="seconds") if trial.datetime_start else None,
+            "choice": attrs.get("choice", {}),
+            "intermediate": {str(step): value for step, value in sorted(trial.intermediate_values.items())},
+            "log": attrs.get("log"),
+            "error": attrs.get("error"),
+            "stderr_tail": attrs.get("stderr_tail"),
+            "worker": attrs.get("worker"),
+        })
+    return rows
+
+
+def _ranked(rows: list[dict[str, Any]], maximize: bool) -> list[dict[str, Any]]:
+    complete = [row for row in rows if row["state"] == "complete" and row["value"] is not None]
+    return sorted(complete, key=lambda row: (-row["value"] if maximize else row["value"], row["number"]))
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    keys = list(dict.fromkeys(key for row in rows for key in row["choice"]))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["number", "state", "value", "duration_s", *keys, "error"])
+    for row in rows:
+        cells = []
+        for key in keys:
+            entry = row["choice"].get(key)
+            cells.append("" if entry is None else summary({key: entry}).partition("=")[2])
+        writer.writerow([row["number"], row["state"], row["value"], row["duration_s"], *cells, row["error"] or ""])
+    return buffer.getvalue().encode()
+
+
+def leaderboard(rows: list[dict[str, Any]], maximize: bool, size: int = LEADERBOARD_SIZE) -> str:
+    """The best trials as a table, and how many trials ended otherwise."""
+    ranked = _ranked(rows, maximize)[:size]
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    lines = []
+    if ranked:
+        lines.append(f"{'rank':>4}  {'trial':>5}  {'value':>10}  {'time':>7}  choice")
+        for rank, row in enumerate(ranked, 1):
+            duration = f"{row['duration_s']:.1f}s" if row["duration_s"] is not None else "-"
+            lines.append(f"{rank:>4}  {row['number']:>5}  {row['value']:>10.6g}  {duration:>7}  {summary(row['choice'])}")
+    else:
+        lines.append("no trial has completed yet")
+    lines.append("trials: " + ", ".join(f"{count} {state}" for state, count in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def _plot(rows: list[dict[str, Any]], maximize: bool, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    complete = [row for row in rows if row["state"] == "complete" and row["value"] is not None]
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
+    numbers = [row["number"] for row in complete]
+    values = [row["value"] for row in complete]
+    axes.scatter(numbers, values, s=18, color="tab:blue", label="trial", zorder=3)
+    best: list[float] = []
+    for value in values:
+        best.append(value if not best else (max if maximize else min)(best[-1], value))
+    if numbers:
+        axes.step(numbers, best, where="post", color="tab:red", label="best so far")
+    failed = [row["number"] for row in rows if row["state"] in ("fail", "pruned")]
+    if failed and values:
+        axes.scatter(failed, [min(values) if maximize else max(values)] * len(failed), marker="x", color="grey",
+                     label="failed or pruned", zorder=2)
+    axes.set_xlabel("trial")
+    axes.set_ylabel("objective")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    atomic_write(path, buffer.getvalue())
+
+
+def write_results(
+    study: Any, space: Any, options: Any, out_dir: str, final: bool, echo: Callable[[str], None] | None = None
+) -> dict[str, str]:
+    """Write the result files (all of them when `final`); return their paths by kind."""
+    from ..api import expand
+    from ..diagnostics import CompileError
+
+    maximize = study.direction.name == "MAXIMIZE"
+    rows = _rows(study)
+    ranked = _ranked(rows, maximize)
+    best = ranked[0] if ranked else None
+    paths = {"json": os.path.join(out_dir, "results.json"), "csv": os.path.join(out_dir, "results.csv")}
+    document = {
+        "study": study.study_name,
+        "direction": "maximize" if maximize else "minimize",
+        "script": os.path.abspath(options.script),
+        "best": best and {"number": best["number"], "value": best["value"], "choice": best["choice"]},
+        "trials": rows,
+    }
+    atomic_write(paths["json"], (json.dumps(document, indent=2) + "\n").encode())
+    atomic_write(paths["csv"], _csv(rows))
+    if best is not None:
+        paths["best_choice"] = os.path.join(out_dir, "best_choice.json")
+        atomic_write(paths["best_choice"], (json.dumps(best["choice"], indent=2) + "\n").encode())
+    if not final:
+        return paths
+    if best is not None:
+        stem = os.path.splitext(os.path.basename(options.script))[0]
+        paths["best_script"] = os.path.join(out_dir, f"best_{stem}.py")
+        try:
+            atomic_write(paths["best_script"], expand(options.script, json.dumps(best["choice"])))
+        except CompileError:  # the script changed since the search; the choice file still stands
+            del paths["best_script"]
+    if rows:
+        paths["plot"] = os.path.join(out_dir, "trials.png")
+        _plot(rows, maximize, paths["plot"], f"{study.study_name}: objective per trial")
+    if echo is not None:
+        echo(leaderboard(rows, maximize))
+        for kind in ("best_choice", "best_script", "plot", "csv", "json"):
+            if kind in paths:
+                echo(f"{kind.replace('_', ' ')}: {paths[kind]}")
+    return paths

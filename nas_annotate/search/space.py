@@ -1,0 +1,175 @@
+"""The search space as Optuna sees it: which files form it, and how a choice is encoded.
+
+Every layer is a categorical parameter `<key>:layer` over its candidate labels.  Its inputs
+are one categorical `<key>:inputs` over every subset with a size in `input_num` (fed in the
+order the annotation lists them), so whatever a sampler proposes is a valid choice; when a
+layer has more than `MAX_SUBSETS` of them, one yes/no parameter per candidate instead, with
+the count brought into range by taking the first candidates or dropping the last ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import itertools
+import json
+import math
+import os
+from typing import Any, NamedTuple
+
+from ..choice import Shape
+from ..diagnostics import CompileError, Diagnostic
+
+MAX_SUBSETS = 1024
+
+
+class LayerSpace(NamedTuple):
+    """One layer's parameters: its shape, and its input subsets (None: one flag per input)."""
+
+    shape: Shape
+    subsets: tuple[tuple[int, ...], ...] | None
+
+    @property
+    def layer_param(self) -> str:
+        return f"{self.shape.key}:layer"
+
+    @property
+    def inputs_param(self) -> str:
+        return f"{self.shape.key}:inputs"
+
+    def flag_param(self, index: int) -> str:
+        return f"{self.shape.key}:input:{self.shape.input_labels[index]}"
+
+    def subset_label(self, subset: tuple[int, ...]) -> str:
+        return json.dumps([self.shape.input_labels[i] for i in subset])
+
+
+def _subsets(shape: Shape) -> tuple[tuple[int, ...], ...] | None:
+    count = len(shape.input_labels)
+    lo, hi = shape.input_num
+    total = sum(math.comb(count, k) for k in range(lo, hi + 1))
+    if total > MAX_SUBSETS:
+        return None
+    return tuple(subset for k in range(lo, hi + 1) for subset in itertools.combinations(range(count), k))
+
+
+class SearchSpace:
+    """Optuna distributions for a set of layers, and the way back from parameters to a choice."""
+
+    def __init__(self, shapes: list[Shape]) -> None:
+        self.layers = [LayerSpace(shape, _subsets(shape)) for shape in shapes]
+
+    def grid(self) -> dict[str, list[Any]]:
+        """Every parameter's values: the categories of each distribution."""
+        grid: dict[str, list[Any]] = {}
+        for layer in self.layers:
+            grid[layer.layer_param] = list(layer.shape.choice_labels)
+            if not layer.shape.input_labels or layer.shape.input_num == (0, 0):
+                continue
+            if layer.subsets is not None:
+                grid[layer.inputs_param] = [layer.subset_label(s) for s in layer.subsets]
+            else:
+                for index in range(len(layer.shape.input_labels)):
+                    grid[layer.flag_param(index)] = [False, True]
+        return grid
+
+    def distributions(self) -> dict[str, Any]:
+        from optuna.distributions import CategoricalDistribution
+
+        return {name: CategoricalDistribution(values) for name, values in self.grid().items()}
+
+    def size(self) -> int:
+        """How many distinct choices the space holds."""
+        total = 1
+        for layer in self.layers:
+            lo, hi = layer.shape.input_num
+            subsets = sum(math.comb(len(layer.shape.input_labels), k) for k in range(lo, hi + 1))
+            total *= len(layer.shape.choice_labels) * max(subsets, 1)
+        return total
+
+    def fingerprint(self) -> str:
+        """A short hash of the parameters and their values: a study only resumes on the same space."""
+        text = json.dumps(sorted(self.grid().items()), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def choice(self, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The choice document (labels) that `params` stands for."""
+        document: dict[str, dict[str, Any]] = {}
+        for layer in self.layers:
+            shape = layer.shape
+            inputs: tuple[int, ...] = ()
+            if layer.inputs_param in params and layer.subsets is not None:
+                labels = json.loads(params[layer.inputs_param])
+                inputs = tuple(shape.input_labels.index(label) for label in labels)
+            elif layer.subsets is None:
+                inputs = _in_range([params.get(layer.flag_param(i)) is True for i in range(len(shape.input_labels))], shape)
+            document[shape.key] = {"layer": params[layer.layer_param], "inputs": [shape.input_labels[i] for i in inputs]}
+        return document
+
+
+def _in_range(flags: list[bool], shape: Shape) -> tuple[int, ...]:
+    """The flagged inputs, their count brought into `[lo, hi]`: add the first unflagged, or drop the last."""
+    lo, hi = shape.input_num
+    chosen = [i for i, flag in enumerate(flags) if flag]
+    unflagged = [i for i, flag in enumerate(flags) if not flag]
+    chosen.extend(unflagged[: max(lo - len(chosen), 0)])
+    return tuple(sorted(chosen)[:hi])
+
+
+def space_files(script: str) -> list[str]:
+    """The script and the modules under its directory that it imports, directly or not."""
+    root = os.path.dirname(os.path.abspath(script))
+    order = [os.path.abspath(script)]
+    seen = set(order)
+    for path in order:
+        for found in _local_imports(path, root):
+            if found not in seen:
+                seen.add(found)
+                order.append(found)
+    return order
+
+
+def _local_imports(path: str, root: str) -> list[str]:
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    here = os.path.dirname(path)
+    names: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend((root, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = root
+            if node.level:
+                base = here
+                for _ in range(node.level - 1):
+                    base = os.path.dirname(base)
+            module = node.module or ""
+            names.append((base, module))
+            names.extend((base, f"{module}.{alias.name}" if module else alias.name) for alias in node.names)
+    found = []
+    for base, dotted in names:
+        if not dotted:
+            continue
+        candidate = os.path.join(base, *dotted.split("."))
+        for path_ in (candidate + ".py", os.path.join(candidate, "__init__.py")):
+            if os.path.isfile(path_):
+                found.append(os.path.abspath(path_))
+    return found
+
+
+def load_space(script: str, space: tuple[str, ...] = ()) -> tuple[SearchSpace, list[str]]:
+    """The search space of `script` (or of the files `space` names) and the files it came from."""
+    from ..api import analyse_paths, python_files
+
+    files = python_files(space) if space else space_files(script)
+    analyses, diagnostics = analyse_paths(files)
+    if diagnostics:
+        raise CompileError(diagnostics)
+    shapes = [Shape.of(layer) for analysis in analyses for layer in analysis.layers]
+    if not shapes:
+        where = ", ".join(space) if space else script
+        raise CompileError([Diagnostic(where, 0, 0, "no mutable layers to search: the search space is empty")])
+    return SearchSpace(shapes), [a.source.path for a in analyses]
