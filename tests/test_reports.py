@@ -308,6 +308,26 @@ def test_a_file_with_only_reports_is_claimed(text, claimed):
         assert locate.has_annotations(text)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"@",
+        b"@nni.mutable_laye",
+        b"x = 1\n# @nni.mutable_layer {}\n",
+        b"@decorator\n" * 500 + b"# @nni.report_final_result(acc)\n",
+        b"a" * 3000 + b"@x " * 10 + b"'@nni.report_intermediate_result'",
+        b"@" * 5000,
+        b"@" * 5000 + b"nni.report_final_result",
+    ],
+    ids=lambda data: f"{len(data)}-bytes",
+)
+def test_the_byte_pre_scan_finds_every_marker(data):
+    """`mentions_marker` visits the '@'s while they are sparse, then searches: either way the
+    answer is whether a marker occurs."""
+    assert importhook.mentions_marker(data) is any(marker in data for marker in importhook.MARKERS)
+
+
 # ----------------------------------------------------------------------------------------
 # Diagnostics
 # ----------------------------------------------------------------------------------------
