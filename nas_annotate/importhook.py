@@ -24,7 +24,7 @@ from . import __version__
 from .files import atomic_write
 
 MARKERS = (b"@nni.mutable_layer", b"@nni.report_intermediate_result", b"@nni.report_final_result")
-_MAGIC = b"NASANN01"
+_MAGIC = b"NASANN02"  # a new one whenever the generated code changes within a version
 _FORM = b"runtime-form"
 
 
