@@ -9,7 +9,7 @@ from .choice import ChoiceDocument, load_choice, resolve
 from .codegen import expand_annotations
 from .diagnostics import CompileError, Diagnostic
 from .files import atomic_write
-from .importhook import MARKER
+from .importhook import mentions_marker
 from .keys import module_name
 from .locate import has_annotations
 from .pipeline import Analysis, analyse
@@ -63,7 +63,7 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
-            if MARKER not in data:
+            if not mentions_marker(data):
                 continue
             analysis = analyse(Source.from_bytes(path, data), module_name(path))
         except OSError as exc:
@@ -102,7 +102,8 @@ def extract(paths: Iterable[str], fmt: str = "json") -> str:
 
 
 def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
-    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers.
+    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers,
+    and reports by calls to `nas_annotate.reporting` that do nothing where it is not installed.
 
     Without a choice, the choice-independent form: each layer asks `nas_annotate.runtime`.
     """
@@ -111,7 +112,7 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
             data = handle.read()
     except OSError as exc:
         raise CompileError([Diagnostic(path, 0, 0, f"cannot read: {exc.strerror or exc}")]) from None
-    if MARKER not in data:
+    if not mentions_marker(data):
         return data
     source = Source.from_bytes(path, data)
     if not has_annotations(source.text):
@@ -120,7 +121,7 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
     if analysis.diagnostics:
         raise CompileError(analysis.diagnostics)
     if choice is None:
-        text = expand_annotations(source, analysis.annotations, lambda layer: None)
+        text = expand_annotations(source, analysis.annotations, None)
     else:
         document = load_choice(choice) if isinstance(choice, str) else choice
         decisions = resolve(document, analysis.module, analysis.layers)

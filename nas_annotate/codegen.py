@@ -9,11 +9,16 @@ from __future__ import annotations
 from typing import Callable
 
 from .choice import Decision
-from .model import Annotation, Call, Expression, MutableLayer, Region
+from .model import Annotation, Call, Expression, MutableLayer, Region, Report
 from .source import Source
 
 TEMP = "_nas_annotate_"
 RUNTIME = "__import__('nas_annotate.runtime').runtime"
+REPORTING = "__import__('nas_annotate.reporting').reporting"
+# the reporting function when nas_annotate is importable, else one that does nothing
+_OPTIONAL_REPORTING = (
+    "getattr(__import__('importlib.util').util.find_spec('nas_annotate') and " + REPORTING + ", {!r}, lambda value: None)"
+)
 _DECISION, _ARGS, _CHOSEN = TEMP + "d", TEMP + "a", TEMP + "c"
 
 
@@ -142,6 +147,13 @@ def layer_statements(layer: MutableLayer, decision: Decision | None) -> list[str
     return _LayerCode(layer, decision).build()
 
 
+def report_statement(report: Report, standalone: bool) -> str:
+    """Python for a report: a call to `nas_annotate.reporting`; `standalone` code runs without
+    nas_annotate installed too, and then reports nothing."""
+    function = _OPTIONAL_REPORTING.format(report.function) if standalone else f"{REPORTING}.{report.function}"
+    return f"{function}({report.value.label})"
+
+
 def splice(source: Source, replacements: list[tuple[Region, str, list[str]]]) -> str:
     """The source text with each region replaced by statements, on the same lines."""
     lines = list(source.lines)
@@ -180,11 +192,15 @@ def _place(lines: list[str], region: Region, indent: str, statements: list[str])
 
 
 def expand_annotations(
-    source: Source, annotations: list[Annotation], decide: Callable[[MutableLayer], Decision | None]
+    source: Source, annotations: list[Annotation], decide: Callable[[MutableLayer], Decision] | None
 ) -> str:
-    """The source with every annotation replaced by its layers' code (`decide` None: run-time form)."""
+    """The source with every annotation replaced by its code: for the decisions of `decide`,
+    or the run-time form when it is None."""
     replacements = []
     for annotation in annotations:
-        statements = [s for layer in annotation.layers for s in layer_statements(layer, decide(layer))]
+        statements = [
+            s for layer in annotation.layers for s in layer_statements(layer, decide(layer) if decide else None)
+        ]
+        statements += [report_statement(report, decide is not None) for report in annotation.reports]
         replacements.append((annotation.region, annotation.indent, statements or ["pass"]))
     return splice(source, replacements)

@@ -23,8 +23,8 @@ from typing import Any, Iterable, Sequence
 from . import __version__
 from .files import atomic_write
 
-MARKER = b"@nni.mutable_layer"
-_MAGIC = b"NASANN01"
+MARKERS = (b"@nni.mutable_layer", b"@nni.report_intermediate_result", b"@nni.report_final_result")
+_MAGIC = b"NASANN02"  # a new one whenever the generated code changes within a version
 _FORM = b"runtime-form"
 
 
@@ -38,18 +38,37 @@ class AnnotationError(ImportError):
         super().__init__(render_all(diagnostics))
 
 
+def mentions_marker(data: bytes) -> bool:
+    """The cheap pre-scan: whether a source holds a marker at all.
+
+    Markers start with '@', which is rare in Python source: going from one '@' to the next (a
+    memchr) is cheaper than searching for every marker, while there is less than about one
+    '@' per kilobyte; past that, the searches finish the job."""
+    find, starts = data.find, data.startswith
+    at, budget = find(b"@"), len(data) >> 10
+    while at >= 0:
+        if starts(MARKERS, at):
+            return True
+        if budget == 0:
+            return any(find(marker, at) >= 0 for marker in MARKERS)
+        budget -= 1
+        at = find(b"@", at + 1)
+    return False
+
+
 def has_annotations(data: bytes) -> bool:
     """Whether a module's source holds an annotation, and so needs us; most answers come from
     the bytes alone (a marker where a string statement or a comment starts it)."""
-    at = data.find(MARKER)
-    if at < 0:
+    if not mentions_marker(data):
         return False
-    while at >= 0:
-        start = data.rfind(b"\n", 0, at) + 1
-        prefix = data[start:at].strip()
-        if prefix in (b"", b"#") or prefix.lstrip(b"rRuU") in (b'"""', b"'''", b'"', b"'"):
-            return True
-        at = data.find(MARKER, at + 1)
+    for marker in MARKERS:
+        at = data.find(marker)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            prefix = data[start:at].strip()
+            if prefix in (b"", b"#") or prefix.lstrip(b"rRuU") in (b'"""', b"'''", b'"', b"'"):
+                return True
+            at = data.find(marker, at + 1)
     from .diagnostics import CompileError
     from .locate import locate
     from .source import Source
@@ -131,7 +150,7 @@ def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, li
     analysis = analyse(source, module)
     if analysis.diagnostics:
         raise AnnotationError(analysis.diagnostics)
-    text = expand_annotations(source, analysis.annotations, lambda layer: None)
+    text = expand_annotations(source, analysis.annotations, None)
     code = compile(_whole_lines(text, path, source, analysis.annotations), path, "exec", dont_inherit=True)
     keys = [layer.key for layer in analysis.layers]
     _write_cache(path, key, code, keys)

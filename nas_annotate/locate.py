@@ -19,16 +19,24 @@ from .diagnostics import Diagnostic
 from .model import Pos, Region
 from .source import Source
 
-_QUICK = "@nni.mutable_layer"
-MARKER_RE = re.compile(r"\s*@nni\.(mutable_layers?)(?!\w)")
-_COMMENT_CANDIDATE = re.compile(r"^([ \t]*)#[ \t]*@nni\.mutable_layers?(?![\w])", re.M)
+MARKERS = ("@nni.mutable_layer", "@nni.report_intermediate_result", "@nni.report_final_result")
+_NAMES = r"(mutable_layers?|report_intermediate_result|report_final_result)(?!\w)"
+MARKER_RE = re.compile(r"\s*@nni\." + _NAMES)
+_COMMENT_CANDIDATE = re.compile(r"^([ \t]*)#[ \t]*@nni\." + _NAMES, re.M)
+# the annotation kind each marker name starts
+KINDS = {
+    "mutable_layer": "mutable_layer",
+    "mutable_layers": "mutable_layer",
+    "report_intermediate_result": "report",
+    "report_final_result": "report",
+}
 _STRING_START = re.compile(r"([rRuUbBfF]*)('''|\"\"\"|'|\")")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def has_annotations(text: str) -> bool:
     """The cheap pre-scan: a file without a marker needs no parse."""
-    return _QUICK in text
+    return any(marker in text for marker in MARKERS)
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,10 @@ class _Walker:
         for node in body:
             if type(node) is ast.Expr:
                 value = node.value
-                if type(value) is ast.Constant and type(value.value) is str and _kind(value.value):
-                    self.strings.append((node, "mutable_layer", scope))
+                if type(value) is ast.Constant and type(value.value) is str:
+                    kind = _kind(value.value)
+                    if kind:
+                        self.strings.append((node, kind, scope))
             decorators = getattr(node, "decorator_list", None)
             start = decorators[0].lineno if decorators else node.lineno
             col = char_col(node.lineno, node.col_offset)
@@ -153,7 +163,7 @@ def _clause_start(source: Source, header: ast.AST) -> tuple[int, int]:
 
 def _kind(text: str) -> str | None:
     match = MARKER_RE.match(text)
-    return "mutable_layer" if match else None
+    return KINDS[match.group(1)] if match else None
 
 
 def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
@@ -270,7 +280,7 @@ def _from_comments(
             pieces.append((file_line, len(indent) + 1, source.line(file_line)[len(indent) + 1 :] + "\n"))
             file_line += 1
         region = Region(line, len(indent), pieces[-1][0], len(source.line(pieces[-1][0])))
-        found.append(RawAnnotation("mutable_layer", "comment", region, indent, scope, _body(pieces)))
+        found.append(RawAnnotation(KINDS[match.group(2)], "comment", region, indent, scope, _body(pieces)))
 
 
 def _statement_position(source: Source, stmts: list[_Stmt], starts: list[int], line: int) -> str | None:

@@ -76,6 +76,15 @@ class MutableLayer:
 
 
 @dataclass(frozen=True)
+class Report:
+    """A report annotation: `function` is the `nas_annotate.reporting` function it calls
+    ('intermediate' or 'final') with `value`."""
+
+    function: str
+    value: Expression
+
+
+@dataclass(frozen=True)
 class Region:
     """The characters an annotation occupies: from (line, col) to (end_line, end_col), 0-based cols."""
 
@@ -87,11 +96,14 @@ class Region:
 
 @dataclass(frozen=True)
 class Annotation:
-    """One annotation in a file (a string statement or a comment block) and its layers."""
+    """One annotation in a file (a string statement or a comment block): its `kind`
+    ('mutable_layer' or 'report') and what it declares, its layers or its report."""
 
+    kind: str
     form: str
     region: Region
     indent: str
     scope: str
-    layers: tuple[MutableLayer, ...]
+    layers: tuple[MutableLayer, ...] = ()
+    reports: tuple[Report, ...] = ()
 

@@ -3,6 +3,7 @@
 Both syntaxes are read here: the seed's `@nni.mutable_layer {...}{...}` (fields separated by
 commas or newlines) and NNI's `@nni.mutable_layers({...}, ...)`.  Values are Python
 expressions, parsed with `ast` and kept with their positions; `validate` gives them meaning.
+The other annotations (`@nni.report_final_result(acc)`, ...) are calls, parsed whole.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from .locate import MARKER_RE, Body
+from .locate import KINDS, MARKER_RE, Body
 from .model import Pos
 
 FIELDS = (
@@ -65,11 +66,15 @@ class Draft:
 
 @dataclass
 class ParsedBody:
-    """The drafts of one annotation, where its text ended, and the problems found."""
+    """The drafts of one annotation, where its text ended, and the problems found.
+
+    A call-style annotation (not a mutable layer) has no drafts: `call` holds it as written,
+    from its name to its closing parenthesis (`written` is the name), when it parses."""
 
     drafts: list[Draft]
     end: int
     errors: list[tuple[Pos, str]]
+    call: FieldValue | None = None
 
 
 class _Parser:
@@ -90,6 +95,8 @@ class _Parser:
     def parse(self) -> ParsedBody:
         match = MARKER_RE.match(self.text)
         assert match is not None, "locate hands over bodies that start with a marker"
+        if KINDS[match.group(1)] != "mutable_layer":
+            return self.call(match)
         drafts: list[Draft] = []
         i = match.end()
         if match.group(1) == "mutable_layers":
@@ -121,11 +128,37 @@ class _Parser:
                 i = after
         if not drafts and not self.errors:
             self.error(match.end(), "the annotation declares no mutable layer")
+        self.rest(i, commas=True)
+        return ParsedBody(drafts, i, self.errors)
+
+    def call(self, match: re.Match[str]) -> ParsedBody:
+        """An annotation written as a call, `@nni.name(arguments)`."""
+        name = match.group(1)
+        i = match.end()
+        while self.text.startswith((" ", "\t"), i):
+            i += 1
+        if not self.text.startswith("(", i):
+            self.error(i, f"expected '(' after @nni.{name}")
+            return ParsedBody([], len(self.text), self.errors)
+        end = self.value_end(i, group=True)
+        if end is None:
+            return ParsedBody([], len(self.text), self.errors)
+        start = match.start(1)
+        text = self.text[start:end]
+        try:
+            node = ast.parse(text, mode="eval").body
+        except SyntaxError as exc:
+            self.error(start + _offset_in(text, exc.lineno or 1, exc.offset or 1), f"invalid expression in @nni.{name}(...): {exc.msg}")
+            return ParsedBody([], end, self.errors)
+        self.rest(end)
+        return ParsedBody([], end, self.errors, FieldValue(name, start, text, node, start))
+
+    def rest(self, i: int, commas: bool = False) -> None:
+        """In a string annotation, nothing but whitespace (or commas) may follow offset `i`."""
         if self.whole:
-            rest = self.skip(i, commas=True)
+            rest = self.skip(i, commas)
             if rest < len(self.text):
                 self.error(rest, "unexpected text after the annotation")
-        return ParsedBody(drafts, i, self.errors)
 
     def block(self, i: int, drafts: list[Draft]) -> int:
         """Parse one `{...}` block starting at `i`; return the offset after its `}`."""
@@ -177,8 +210,9 @@ class _Parser:
             self.add_field(draft, written, name_offset, value_start, end)
             i = end
 
-    def value_end(self, i: int) -> int | None:
-        """Where the value starting at `i` ends: a comma, newline or closing brace at depth 0."""
+    def value_end(self, i: int, group: bool = False) -> int | None:
+        """Where the value starting at `i` ends: a comma, newline or closing brace at depth 0;
+        with `group`, just after the bracket that closes the one at `i`."""
         text = self.text
         stack: list[tuple[str, int]] = []
         while True:
@@ -206,6 +240,8 @@ class _Parser:
                 if _CLOSE[opener] != ch:
                     self.error(i, f"'{ch}' does not match '{opener}'")
                     return None
+                if group and not stack:
+                    return i + 1
             elif ch in "'\"":
                 quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
                 string = _STRINGS[quote].match(text, i)

@@ -10,7 +10,7 @@ from .locate import locate
 from .model import Annotation, MutableLayer, Region
 from .parse import parse_body
 from .source import Source
-from .validate import build_layer, duplicate_keys
+from .validate import build_layer, build_report, duplicate_keys
 
 
 @dataclass
@@ -50,12 +50,17 @@ def _analyse(source: Source, module: str) -> Analysis:
             layer = build_layer(draft, raw.body, module, raw.scope, errors, built)
             if layer is not None:
                 layers.append(layer)
+        reports = []
+        if parsed.call is not None and raw.kind == "report":
+            report = build_report(parsed.call, raw.body, errors)
+            if report is not None:
+                reports.append(report)
         diagnostics.extend(source.diagnostic(pos.line, pos.col, message) for pos, message in errors)
         region = raw.region
         if raw.form == "comment":
             last = raw.body.pos(max(parsed.end - 1, 0)).line
             region = Region(region.line, region.col, last, len(source.line(last)))
-        annotations.append(Annotation(raw.form, region, raw.indent, raw.scope, tuple(layers)))
+        annotations.append(Annotation(raw.kind, raw.form, region, raw.indent, raw.scope, tuple(layers), tuple(reports)))
     layers = [layer for annotation in annotations for layer in annotation.layers]
     diagnostics.extend(source.diagnostic(pos.line, pos.col, message) for pos, message in duplicate_keys(layers))
     return Analysis(source, module, annotations, diagnostics)

@@ -4,10 +4,14 @@
 otherwise.  It goes to the `nas-annotate search` that started the trial (a JSON line appended
 to the file named by `NAS_ANNOTATE_REPORT`), or to NNI when the trial runs under NNI
 (`NNI_PLATFORM` set).  With nobody listening it only records the value: `reported()`.
+
+Report annotations expand to `intermediate(value)`, which numbers the steps itself (0, 1, 2,
+... in a process), and `final(value)`, which is `report(value)`.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import numbers
@@ -17,6 +21,7 @@ from typing import Any
 ENV = "NAS_ANNOTATE_REPORT"
 
 _history: list[tuple[int | None, float]] = []
+_steps = itertools.count()
 
 
 def _number(value: Any) -> float:
@@ -53,6 +58,17 @@ def report(value: Any, step: int | None = None) -> None:
             nni.report_final_result(number)
         else:
             nni.report_intermediate_result(number)
+
+
+def intermediate(value: Any) -> None:
+    """Report `value` as the next intermediate result: steps 0, 1, 2, ... in this process."""
+    number = _number(value)
+    report(number, step=next(_steps))
+
+
+def final(value: Any) -> None:
+    """Report `value` as the final result."""
+    report(value)
 
 
 def reported() -> list[tuple[int | None, float]]:

@@ -1,4 +1,4 @@
-"""Validation: turning drafts into typed mutable layers, with a diagnostic for every problem."""
+"""Validation: turning drafts into typed mutable layers and reports, with a diagnostic for every problem."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .locate import Body
-from .model import Argument, Call, Expression, MutableLayer, Pos
+from .model import Argument, Call, Expression, MutableLayer, Pos, Report
 from .parse import Draft, FieldValue
 
 _IMPURE = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
@@ -230,6 +230,30 @@ def build_layer(
         pos=draft.pos,
         order=tuple(sorted(fields, key=lambda f: fields[f].offset)),
     )
+
+
+REPORTS = {"report_intermediate_result": "intermediate", "report_final_result": "final"}
+
+
+def build_report(call: FieldValue, body: Body, errors: Errors) -> Report | None:
+    """The report of `@nni.report_..._result(value)`, or None when it is not exactly one
+    positional argument (errors say why)."""
+    b = _Builder(body, errors)
+    node = call.node
+    assert isinstance(node, ast.Call), "parse hands over calls"
+    what = f"@nni.{call.written}"
+    before = len(errors)
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            b.fail(call, arg, f"{what} cannot unpack {quote(ast.unparse(arg))}; report one value")
+    for keyword in node.keywords:
+        b.fail(call, keyword, f"{what} takes no keyword arguments, not {quote(ast.unparse(keyword))}")
+    if len(node.args) != 1 and len(errors) == before:
+        where = node.args[1] if len(node.args) > 1 else node
+        b.fail(call, where, f"{what} takes exactly one argument, the value to report ({len(node.args)} given)")
+    if len(errors) > before:
+        return None
+    return Report(REPORTS[call.written], b.expression(call, node.args[0]))
 
 
 def _input_num(b: _Builder, value: FieldValue, count: int, has_candidates: bool) -> tuple[int, int] | None:
