@@ -95,11 +95,19 @@ class UsageProblem(Exception):
     """The command line cannot work as given (exit status 2)."""
 
 
-def _annotated(script: str) -> bool:
+def _has_layers(script: str) -> bool:
+    """Whether the script itself has mutable layers (reports alone need no choice)."""
     try:
         with open(script, "rb") as handle:
-            return has_annotations(handle.read())
+            data = handle.read()
     except OSError:
+        return False
+    if not has_annotations(data):
+        return False
+    path = os.path.abspath(script)
+    try:
+        return bool(compile_annotated(path, module_name(path), data)[1])
+    except AnnotationError:  # reported when the script runs
         return False
 
 
@@ -124,7 +132,7 @@ def main(
     except ChoiceError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    if not (choice or sample or os.environ.get(runtime.ENV) or os.environ.get("NNI_PLATFORM")) and _annotated(script):
+    if not (choice or sample or os.environ.get(runtime.ENV) or os.environ.get("NNI_PLATFORM")) and _has_layers(script):
         raise UsageProblem(
             f"{script} has annotations but no choice was given: use --choice FILE (see `nas-annotate extract {script}` "
             f"for the keys), set {runtime.ENV}, or try --sample first|random"

@@ -502,11 +502,6 @@ def test_run_a_script_with_only_reports(project):
     assert reports(report) == ONLY_REPORTS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: runner.main asks for a choice (usage error) for any annotated script, even one "
-    "whose only annotations are reports, which need none",
-)
 def test_run_a_script_with_only_reports_needs_no_choice(project):
     report = project / "reports.jsonl"
     result = subprocess.run([NAS, "run", "only_reports.py"], check=False, cwd=project, env=environment(report), capture_output=True, text=True)
