@@ -10,20 +10,20 @@ finished trial.  Ctrl-C stops the running trials, records them as failed and wri
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..diagnostics import CompileError, Diagnostic
+from .samplers import SAMPLERS, make_sampler
 from .space import SearchSpace, load_space, space_files
 
-SAMPLERS = ("random", "tpe", "evolution", "grid")
 DEFAULT_TRIALS = 20
 RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
 
@@ -90,22 +90,6 @@ class Outcome:
     results: dict[str, str] = field(default_factory=dict)
 
 
-def _sampler(options: Options, space: SearchSpace) -> Any:
-    import optuna
-
-    if options.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=options.seed)
-    if options.sampler == "tpe":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.TPESampler(seed=options.seed, multivariate=True, group=True, n_startup_trials=8)
-    if options.sampler == "evolution":
-        from .evolution import EvolutionSampler
-
-        return EvolutionSampler(population=options.population, tournament=max(2, options.population // 2), seed=options.seed)
-    return optuna.samplers.GridSampler(space.grid(), seed=options.seed)
-
-
 def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
     import optuna
 
@@ -115,7 +99,7 @@ def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
         kwargs["connect_args"] = {"timeout": 60}
     try:
         storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except Exception as exc:  # a bad URL, a missing driver, an unreachable server
+    except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server)
         raise SearchProblem(f"cannot open the study storage {url!r}: {exc}") from None
     if url.startswith("sqlite:"):
         _write_ahead(storage.engine)
@@ -262,9 +246,9 @@ def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any
     try:
         study = optuna.create_study(
             storage=storage, study_name=name, direction=options.direction, load_if_exists=True,
-            sampler=_sampler(options, space), pruner=pruner,
+            sampler=make_sampler(options.sampler, space.grid(), options.seed, options.population), pruner=pruner,
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (whatever the storage says is the user's to read)
         raise SearchProblem(f"cannot open the study {name!r} in {url}: {exc}") from None
     attrs = study.user_attrs
     if "space" in attrs and attrs["space"] != space.fingerprint():
@@ -310,7 +294,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
 
     from .results import write_results
 
-    say = echo or (lambda text: print(text, file=sys.stderr))
+    say = echo or ((lambda text: None) if options.quiet else (lambda text: print(text, file=sys.stderr)))
     if options.sampler not in SAMPLERS:
         raise SearchProblem(f"unknown sampler {options.sampler!r}: use one of {', '.join(SAMPLERS)}")
     if options.jobs < 1:
@@ -397,7 +381,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
                     finish(run, TrialState.FAIL, None, why)
                 elif run.final is None:
                     finish(run, TrialState.FAIL, None, "exited without reporting a final result")
-                elif run.final != run.final:
+                elif math.isnan(run.final):
                     finish(run, TrialState.FAIL, None, "reported NaN")
                 else:
                     finish(run, TrialState.COMPLETE, run.final)
@@ -460,7 +444,7 @@ def _read_reports(run: _Running, study: Any) -> bool:
             continue
         if entry.get("step") is None:
             run.final = value
-        elif value == value:
+        elif not math.isnan(value):
             step = int(entry["step"])
             if step not in run.steps:
                 run.steps.add(step)

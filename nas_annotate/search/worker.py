@@ -62,7 +62,7 @@ def _fork(request: dict[str, Any], proto: int) -> int:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         _redirect(request["log"])
         status = run_trial(request)
-    except BaseException:  # the child must never return into the worker's loop
+    except BaseException:  # noqa: BLE001  (the child must never return into the worker's loop)
         import traceback
 
         traceback.print_exc()
@@ -85,7 +85,7 @@ def _preload(modules: list[str]) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             importlib.import_module(name)
-        except BaseException as exc:  # a module that cannot load here is left to the trial
+        except BaseException as exc:  # noqa: BLE001  (a module that cannot load here is left to the trial)
             failed[name] = f"{type(exc).__name__}: {exc}"
         else:
             loaded.append([name, round(time.perf_counter() - started, 3)])
@@ -111,8 +111,12 @@ class _Lines:
 
 def serve() -> None:
     """The worker's loop: start requested trials, report their ends, stop when the driver goes."""
-    from .. import runner  # noqa: F401  (the trial's own machinery, imported once for all forks)
-    from .. import codegen, pipeline, runtime  # noqa: F401
+    from .. import (  # noqa: F401
+        codegen,
+        pipeline,
+        runner,
+        runtime,
+    )
     proto = os.dup(1)
     os.dup2(2, 1)  # stray prints of preloaded modules go to the worker's log, not the protocol
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle

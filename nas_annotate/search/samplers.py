@@ -1,7 +1,7 @@
-"""Regularized ("aging") evolution, the sampler of Real et al., *Regularized Evolution for
-Image Classifier Architecture Search* (AAAI 2019), as an Optuna sampler.
+"""The search algorithms: Optuna's random, TPE and grid samplers, and an evolutionary one.
 
-Until `population` trials have completed it samples at random.  Then each new trial is a
+`evolution` is regularized ("aging") evolution, the sampler of Real et al., *Regularized
+Evolution for Image Classifier Architecture Search* (AAAI 2019), as an Optuna sampler.  Until `population` trials have completed it samples at random.  Then each new trial is a
 mutation of a tournament winner: take `tournament` trials at random from the `population`
 most recent completed ones, copy the best of them, and change one parameter to another of
 its values.  The oldest trials leave the population as new ones complete, whatever their
@@ -11,13 +11,40 @@ score, which keeps the search from settling on one lucky early architecture.
 from __future__ import annotations
 
 import random
+import warnings
 from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution
-from optuna.samplers import BaseSampler, RandomSampler
+from optuna.exceptions import ExperimentalWarning
+from optuna.samplers import BaseSampler, GridSampler, RandomSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+
+SAMPLERS = ("random", "tpe", "evolution", "grid")
+
+
+def make_sampler(name: str, grid: dict[str, list[Any]], seed: int | None = None, population: int = 10) -> BaseSampler:
+    """The sampler `name` for a space whose parameters take the values in `grid`."""
+    if name == "random":
+        return RandomSampler(seed=seed)
+    if name == "tpe":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            return TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8)
+    if name == "evolution":
+        return EvolutionSampler(population=population, tournament=max(2, population // 2), seed=seed)
+    if name == "grid":
+        return ExhaustiveGridSampler(grid, seed=seed)
+    raise ValueError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
+
+
+class ExhaustiveGridSampler(GridSampler):
+    """Optuna's grid without its `study.stop()` once the grid is done, which only works inside
+    `study.optimize`: the driver counts what is left of the grid itself."""
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
+        return None
 
 
 class EvolutionSampler(BaseSampler):

@@ -1,0 +1,370 @@
+"""`nas-annotate search`: encoding, samplers, trial isolation, storage, results.
+
+The trial is tests/fixtures/search/trial.py, pure Python, whose score is a known function of
+the choice (11.0 at best), with options to sleep, crash, exit or report step by step.  Most
+searches run in-process through the library API; those that need signals or two workers run
+the command in subprocesses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from nas_annotate.choice import Entry, Shape, decide
+from nas_annotate.search import Options, SearchProblem, search
+from nas_annotate.search import space as space_module
+from nas_annotate.search.results import summary
+from nas_annotate.search.samplers import make_sampler
+from nas_annotate.search.space import SearchSpace, load_space, space_files
+
+HERE = Path(__file__).parent
+TRIAL = HERE / "fixtures" / "search" / "trial.py"
+NAS = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+BEST = 11.0
+GAIN = {"worst": 0.0, "poor": 0.6, "fair": 1.2, "good": 1.8, "best": 2.5}
+SKIP = {"good_skip": 0.5, "bad_skip": -0.5}
+
+
+def score(choice: dict) -> float:
+    return sum(GAIN[entry["layer"]] + sum(SKIP[i] for i in entry["inputs"]) for entry in choice.values())
+
+
+@pytest.fixture
+def trial(tmp_path: Path) -> Path:
+    """A copy of the trial in its own directory (tests may edit it)."""
+    path = tmp_path / "trial.py"
+    shutil.copy(TRIAL, path)
+    return path
+
+
+def run_search(trial: Path, tmp_path: Path, *args: str, **settings) -> tuple:
+    options = Options(script=str(trial), args=args, out=str(tmp_path / "out"), quiet=True, progress=False, **settings)
+    outcome = search(options, echo=lambda text: None)
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    return outcome, results
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NAS_ANNOTATE_", "NNI_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+# --- the encoding: whatever a sampler proposes is a valid choice ---------------------------
+
+SHAPES = [
+    Shape("m/a", ("x", "y"), (), (0, 0)),
+    Shape("m/b", ("x",), ("i", "j", "k"), (0, 2)),
+    Shape("m/c", ("x", "y", "z"), ("i", "j", "k", "l"), (2, 3)),
+    Shape("m/d", ("x",), ("i", "j"), (2, 2)),
+]
+
+
+@pytest.mark.parametrize("max_subsets", [space_module.MAX_SUBSETS, 0])
+def test_every_parameter_combination_is_a_valid_choice(monkeypatch, max_subsets):
+    monkeypatch.setattr(space_module, "MAX_SUBSETS", max_subsets)
+    space = SearchSpace(SHAPES)
+    grid = space.grid()
+    seen = set()
+    for values in itertools.product(*grid.values()):
+        choice = space.choice(dict(zip(grid, values)))
+        for shape in SHAPES:
+            entry = choice[shape.key]
+            made = decide(shape, Entry(entry["layer"], entry["inputs"]))
+            assert not isinstance(made, str), (shape, entry, made)
+            assert list(made.inputs) == sorted(made.inputs), "inputs are fed in the annotation's order"
+        seen.add(json.dumps(choice, sort_keys=True))
+    assert len(seen) == space.size()  # every architecture is reachable
+
+
+def test_subsets_are_one_categorical_and_flags_beyond_the_limit(monkeypatch):
+    space = SearchSpace(SHAPES)
+    assert space.grid()["m/c:inputs"][:2] == ['["i", "j"]', '["i", "k"]']
+    assert len(space.grid()["m/c:inputs"]) == 6 + 4
+    assert "m/a:inputs" not in space.grid()
+    monkeypatch.setattr(space_module, "MAX_SUBSETS", 3)
+    flagged = SearchSpace(SHAPES).grid()
+    assert flagged["m/c:input:l"] == [False, True]
+    assert SearchSpace(SHAPES).choice({**{k: v[0] for k, v in flagged.items()}})["m/c"]["inputs"] == ["i", "j"]
+
+
+def test_fingerprint_follows_the_space_not_the_file():
+    assert SearchSpace(SHAPES).fingerprint() == SearchSpace(list(SHAPES)).fingerprint()
+    changed = [*SHAPES[:-1], Shape("m/d", ("x", "w"), ("i", "j"), (2, 2))]
+    assert SearchSpace(changed).fingerprint() != SearchSpace(SHAPES).fingerprint()
+
+
+def test_the_space_includes_annotated_modules_the_script_imports(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "cells.py").write_text('def cell(x):\n    """@nni.mutable_layer {layer_choice: [a, b], layer_output: y}"""\n    return y\n')
+    (tmp_path / "helpers.py").write_text("from pkg.cells import cell\n")
+    (tmp_path / "unrelated.py").write_text('"""@nni.mutable_layer {layer_choice: [a], layer_output: z}"""\n')
+    (tmp_path / "main.py").write_text('import os\nfrom helpers import cell\n"""@nni.mutable_layer {layer_choice: [c, d], layer_output: w}"""\n')
+    files = space_files(str(tmp_path / "main.py"))
+    assert [os.path.relpath(f, tmp_path) for f in files] == ["main.py", "helpers.py", os.path.join("pkg", "cells.py")]
+    space, _ = load_space(str(tmp_path / "main.py"))
+    assert [layer.shape.key for layer in space.layers] == ["main/w", "pkg.cells/cell.y"]
+
+
+# --- the samplers: better than random on a known landscape -------------------------------
+
+BUDGET, SEEDS = 60, 6
+
+
+def _hits(sampler: str) -> int:
+    """In how many of SEEDS seeded searches of BUDGET trials the sampler reaches the optimum.
+
+    The objective is the trial's own score function, applied to the choice the encoding
+    decodes, so this runs in-process in a second (the same sampler, the same encoding as
+    `search`); the end-to-end searches below run the script itself."""
+    space, _ = load_space(str(TRIAL))
+    distributions = space.distributions()
+    hits = 0
+    for seed in range(SEEDS):
+        study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, space.grid(), seed))
+        for _ in range(BUDGET):
+            asked = study.ask(fixed_distributions=distributions)
+            value = score(space.choice(asked.params))
+            study.tell(asked, value)
+            if value >= BEST - 1e-9:
+                hits += 1
+                break
+    return hits
+
+
+def test_tpe_and_evolution_find_the_optimum_more_often_than_random():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    random_hits = _hits("random")
+    assert _hits("tpe") > random_hits
+    assert _hits("evolution") > random_hits
+
+
+# --- end to end ---------------------------------------------------------------------------
+
+def test_a_search_writes_results_the_best_script_and_a_plot(trial, tmp_path):
+    outcome, results = run_search(trial, tmp_path, trials=8, sampler="tpe", seed=0)
+    assert outcome.finished == 8 and not outcome.interrupted
+    trials = results["trials"]
+    assert [t["number"] for t in trials] == list(range(8))
+    assert all(t["state"] == "complete" and t["value"] == pytest.approx(score(t["choice"])) for t in trials)
+    best = max(trials, key=lambda t: t["value"])
+    assert results["best"]["value"] == best["value"]
+    out = tmp_path / "out"
+    assert json.loads((out / "best_choice.json").read_text()) == best["choice"]
+    printed = subprocess.run([sys.executable, str(out / "best_trial.py")], check=False, capture_output=True, text=True, env=environment(), cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == f"score: {best['value']:.2f}\n"
+    assert (out / "trials.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = (out / "results.csv").read_text().splitlines()
+    assert lines[0] == "number,state,value,duration_s,trial/main.cell1,trial/main.cell2,trial/main.cell3,trial/main.cell4,error"
+    assert len(lines) == 9
+    assert (out / "trials" / "00000.log").read_text().startswith("score: ")
+
+
+def test_the_leaderboard_ranks_completed_trials(trial, tmp_path, capsys):
+    options = Options(script=str(trial), out=str(tmp_path / "out"), trials=5, sampler="random", seed=1, progress=False)
+    search(options, echo=lambda text: None)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split() == ["rank", "trial", "value", "time", "choice"]
+    values = [float(line.split()[2]) for line in printed[1:6]]
+    assert values == sorted(values, reverse=True)
+    assert printed[6] == "trials: 5 complete"
+    assert any(line.startswith("best script: ") for line in printed)
+
+
+def test_minimize_ranks_the_other_way(trial, tmp_path):
+    _, results = run_search(trial, tmp_path, trials=6, sampler="random", seed=2, direction="minimize")
+    assert results["direction"] == "minimize"
+    assert results["best"]["value"] == min(t["value"] for t in results["trials"])
+
+
+def test_grid_runs_each_architecture_once_then_has_nothing_left(tmp_path):
+    script = tmp_path / "small.py"
+    script.write_text(
+        'def a(x): return 1\ndef b(x): return 2\nu, v = 10, 20\n'
+        '"""@nni.mutable_layer {layer_choice: [a, b], layer_output: p}\n'
+        '{layer_choice: [a, b], input_candidates: [u, v], input_num: [0, 1], layer_output: q}"""\n'
+        '"""@nni.report_final_result(p + q)"""\n'
+    )
+    _, results = run_search(script, tmp_path, sampler="grid")
+    choices = [json.dumps(t["choice"], sort_keys=True) for t in results["trials"]]
+    assert len(choices) == 2 * 2 * 3 == len(set(choices))
+    outcome, results = run_search(script, tmp_path, sampler="grid")
+    assert outcome.finished == 0 and len(results["trials"]) == 12
+
+
+def test_a_crash_fails_the_trial_with_its_stderr_and_the_search_goes_on(trial, tmp_path):
+    outcome, results = run_search(trial, tmp_path, "--crash", trials=3, sampler="random", seed=0)
+    assert outcome.finished == 3
+    for row in results["trials"]:
+        assert row["state"] == "fail"
+        assert row["error"] == "exited with status 1"
+        assert "RuntimeError: this trial crashes on purpose" in row["stderr_tail"]
+        assert "nas_annotate" not in row["stderr_tail"]  # the user's traceback, not ours
+    assert results["best"] is None
+    assert not (tmp_path / "out" / "best_choice.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--exit", "3"), "exited with status 3"),
+        (("--exit", "0"), "exited without reporting a final result"),
+    ],
+)
+def test_sys_exit_fails_the_trial_not_the_search(trial, tmp_path, args, error):
+    _, results = run_search(trial, tmp_path, *args, trials=2, sampler="random", seed=0)
+    assert [row["error"] for row in results["trials"]] == [error, error]
+
+
+def test_a_trial_past_its_timeout_is_stopped(trial, tmp_path):
+    started = time.monotonic()
+    _, results = run_search(trial, tmp_path, "--sleep", "60", trials=2, timeout=0.5, sampler="random", seed=0)
+    assert time.monotonic() - started < 20
+    assert [row["error"] for row in results["trials"]] == ["timed out after 0.5 s"] * 2
+
+
+def test_jobs_run_trials_side_by_side(trial, tmp_path):
+    trace = tmp_path / "trace.txt"
+    run_search(trial, tmp_path, "--sleep", "0.6", "--trace", str(trace), trials=4, jobs=2, sampler="random", seed=0)
+    events = sorted((float(t), kind) for _, t, kind in (line.split() for line in trace.read_text().splitlines()))
+    running = peak = 0
+    for _, kind in events:
+        running += 1 if kind == "start" else -1
+        peak = max(peak, running)
+    assert peak == 2
+
+
+def test_pruning_stops_trials_below_the_median(trial, tmp_path):
+    _, results = run_search(trial, tmp_path, "--steps", "4", "--sleep", "0.4", trials=14, prune=True, sampler="random", seed=3)
+    states = [row["state"] for row in results["trials"]]
+    assert "pruned" in states and "complete" in states
+    for row in results["trials"]:
+        assert row["intermediate"], "intermediate results reach the study"
+        if row["state"] == "pruned":
+            assert len(row["intermediate"]) < 4
+
+
+def test_rerunning_resumes_the_study(trial, tmp_path):
+    run_search(trial, tmp_path, trials=3, sampler="tpe", seed=0)
+    outcome, results = run_search(trial, tmp_path, trials=2, sampler="tpe", seed=0)
+    assert outcome.finished == 2
+    assert [row["number"] for row in results["trials"]] == [0, 1, 2, 3, 4]
+
+
+def test_a_changed_space_does_not_resume(trial, tmp_path):
+    run_search(trial, tmp_path, trials=1, sampler="random")
+    trial.write_text(trial.read_text().replace("layer_choice: [worst, poor, fair, good, best], layer_output: cell4",
+                                               "layer_choice: [poor, fair, good, best], layer_output: cell4"))
+    with pytest.raises(SearchProblem, match="another search space"):
+        run_search(trial, tmp_path, trials=1, sampler="random")
+
+
+def test_an_empty_space_is_an_error(tmp_path):
+    script = tmp_path / "plain.py"
+    script.write_text("print('no layers')\n")
+    result = subprocess.run([NAS, "search", str(script), "-o", str(tmp_path / "out")], check=False, capture_output=True, text=True, env=environment())
+    assert result.returncode == 1
+    assert "error: no mutable layers to search" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_storage_url_is_an_error(trial, tmp_path):
+    result = subprocess.run([NAS, "search", str(trial), "--storage", "nosuchdb://x"], check=False, capture_output=True, text=True, env=environment(), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot open the study storage 'nosuchdb://x'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _search_process(trial: Path, out: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [NAS, "search", str(trial), "-o", str(out), "--no-progress", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+    )
+
+
+def _wait_for(path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def _pids(trace: Path) -> list[int]:
+    return [int(line.split()[0]) for line in trace.read_text().splitlines() if line.endswith("start")]
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_ctrl_c_stops_running_trials_and_leaves_the_study_consistent(trial, tmp_path):
+    trace = tmp_path / "trace.txt"
+    out = tmp_path / "out"
+    process = _search_process(trial, out, "-n", "3", "-s", "random", "--", "--sleep", "60", "--trace", str(trace))
+    _wait_for(trace)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert all(_gone(pid) for pid in _pids(trace))
+    study = optuna.load_study(study_name="trial", storage=f"sqlite:///{out}/study.db")
+    assert [(t.state.name, t.user_attrs["error"]) for t in study.trials] == [("FAIL", "interrupted")]
+    assert json.loads((out / "results.json").read_text())["trials"][0]["error"] == "interrupted"
+    assert "trials: 1 fail" in stdout
+
+
+def test_a_killed_search_keeps_its_trials_and_the_next_run_clears_its_leftovers(trial, tmp_path):
+    trace = tmp_path / "trace.txt"
+    out = tmp_path / "out"
+    run_search(trial, tmp_path, trials=2, sampler="random", seed=0)
+    process = _search_process(trial, out, "-n", "3", "-s", "random", "--", "--sleep", "60", "--trace", str(trace))
+    _wait_for(trace)
+    process.kill()
+    process.communicate(timeout=30)
+    assert all(_gone(pid) for pid in _pids(trace)), "the worker takes its trials down with it"
+    study = optuna.load_study(study_name="trial", storage=f"sqlite:///{out}/study.db")
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "RUNNING"]
+    result = subprocess.run([NAS, "search", str(trial), "-o", str(out), "-n", "1", "-s", "random"], check=False, capture_output=True, text=True, env=environment())
+    assert result.returncode == 0, result.stderr
+    assert "1 trial(s) left running by a search that died were marked failed" in result.stderr
+    study = optuna.load_study(study_name="trial", storage=f"sqlite:///{out}/study.db")
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE"]
+
+
+def test_two_workers_share_one_sqlite_study(trial, tmp_path):
+    out = tmp_path / "out"
+    run_search(trial, tmp_path, trials=1, sampler="random", seed=0)  # the study exists before both join
+    workers = [_search_process(trial, out, "-n", "12", "-s", "random", "--seed", str(seed), "-q") for seed in (1, 2)]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=120)
+        assert worker.returncode == 0, stderr
+    study = optuna.load_study(study_name="trial", storage=f"sqlite:///{out}/study.db")
+    assert sorted(t.number for t in study.trials) == list(range(25))
+    assert all(t.state.name == "COMPLETE" and t.value == pytest.approx(score(t.user_attrs["choice"])) for t in study.trials)
+    assert len({t.user_attrs["worker"] for t in study.trials}) == 3
+
+
+def test_summary_names_each_layer_and_its_inputs():
+    choice = {"m/Net.cell": {"layer": "conv(k=3)", "inputs": ["a", "b"]}, "m/out": {"layer": "pool", "inputs": []}}
+    assert summary(choice) == "Net.cell=conv(k=3)[a,b] out=pool"
