@@ -3,10 +3,12 @@ digits (8×8 images, no download), whose cells are chosen by annotations.
 
     nas-annotate extract examples/digits/train.py
     nas-annotate run examples/digits/train.py --choice examples/digits/choice.json -- --epochs 5
+    nas-annotate search examples/digits/train.py --trials 8 -- --epochs 5
 
 The space mixes an operator choice in every cell, skip connections with `input_num` ranges,
 an `input_aggregate` (sum or concatenation of the inputs) and a `post_process`
-(batch normalisation and ReLU). It prints the validation accuracy.
+(batch normalisation and ReLU). It prints the validation accuracy and reports it (after each
+epoch, and at the end) to whoever is listening: `nas-annotate search`, or NNI.
 """
 
 import argparse
@@ -106,6 +108,14 @@ def load_data(seed=0):
     return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
 
 
+class ReportEachEpoch(keras.callbacks.Callback):
+    """Tells a search how each epoch went, so it can stop unpromising trials (`--prune`)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = logs["val_accuracy"]
+        """@nni.report_intermediate_result(accuracy)"""
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -118,9 +128,13 @@ def main():
         train_x, train_y = train_x[: args.limit], train_y[: args.limit]
     model = build_model()
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+    model.fit(
+        train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, verbose=0,
+        validation_data=(val_x, val_y), callbacks=[ReportEachEpoch()],
+    )
     _, accuracy = model.evaluate(val_x, val_y, verbose=0)
     print(f"validation accuracy: {accuracy:.4f}")
+    """@nni.report_final_result(accuracy)"""
     return accuracy
 
 
