@@ -367,4 +367,6 @@ def test_two_workers_share_one_sqlite_study(trial, tmp_path):
 
 def test_summary_names_each_layer_and_its_inputs():
     choice = {"m/Net.cell": {"layer": "conv(k=3)", "inputs": ["a", "b"]}, "m/out": {"layer": "pool", "inputs": []}}
-    assert summary(choice) == "Net.cell=conv(k=3)[a,b] out=pool"
+    assert summary(choice) == "cell=conv(k=3)[a,b] out=pool"
+    clash = {"m/A.cell": {"layer": "x", "inputs": []}, "m/B.cell": {"layer": "y", "inputs": []}, "n/c": {"layer": "z"}}
+    assert summary(clash) == "A.cell=x B.cell=y c=z"

@@ -14,11 +14,17 @@ from ..files import atomic_write
 LEADERBOARD_SIZE = 10
 
 
+def _short_names(keys: list[str]) -> list[str]:
+    """Each key's layer name (`train/Net.build.cell2` → `cell2`), or more of it where that is ambiguous."""
+    names = [key.partition("/")[2] or key for key in keys]
+    short = [name.rpartition(".")[2] for name in names]
+    return [s if short.count(s) == 1 else name for s, name in zip(short, names)]
+
+
 def summary(choice: dict[str, Any]) -> str:
     """A choice on one line: `cell2=max_pool[stem] cell3=...`."""
     parts = []
-    for key, entry in choice.items():
-        name = key.partition("/")[2] or key
+    for name, entry in zip(_short_names(list(choice)), choice.values()):
         inputs = entry.get("inputs") or []
         parts.append(f"{name}={entry['layer']}" + (f"[{','.join(inputs)}]" if inputs else ""))
     return " ".join(parts)
