@@ -370,3 +370,51 @@ def test_summary_names_each_layer_and_its_inputs():
     assert summary(choice) == "cell=conv(k=3)[a,b] out=pool"
     clash = {"m/A.cell": {"layer": "x", "inputs": []}, "m/B.cell": {"layer": "y", "inputs": []}, "n/c": {"layer": "z"}}
     assert summary(clash) == "A.cell=x B.cell=y c=z"
+
+
+def test_layers_of_imported_modules_are_searched_and_wired_in(tmp_path):
+    (tmp_path / "cells.py").write_text(
+        "def small(x): return 1\ndef large(x): return 5\n\n"
+        "def cell():\n"
+        '    """@nni.mutable_layer {layer_choice: [small, large], layer_output: out}"""\n'
+        "    return out\n"
+    )
+    (tmp_path / "main.py").write_text(
+        "from cells import cell\n\ndef one(x): return 10\ndef two(x): return 20\n\n"
+        '"""@nni.mutable_layer {layer_choice: [one, two], layer_output: head}"""\n'
+        "value = head + cell()\n"
+        '"""@nni.report_final_result(value)"""\n'
+    )
+    _, results = run_search(tmp_path / "main.py", tmp_path, sampler="grid")
+    values = {
+        (row["choice"]["main/head"]["layer"], row["choice"]["cells/cell.out"]["layer"]): row["value"] for row in results["trials"]
+    }
+    assert values == {("one", "small"): 11, ("one", "large"): 15, ("two", "small"): 21, ("two", "large"): 25}
+
+
+def test_fresh_interpreters_and_an_explicit_storage_url(trial, tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    _, results = run_search(trial, tmp_path, trials=2, sampler="random", seed=0, fresh=True, storage=url)
+    assert [row["state"] for row in results["trials"]] == ["complete", "complete"]
+    assert len(optuna.load_study(study_name="trial", storage=url).trials) == 2
+    assert not (tmp_path / "out" / "study.db").exists()
+
+
+def test_the_command_line_passes_every_option_through(trial, tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [NAS, "search", str(trial), "-o", str(out), "-n", "6", "-s", "evolution", "--population", "3", "--seed", "1",
+         "-j", "2", "--timeout", "60", "--study", "named", "--direction", "minimize", "--no-progress", "--", "--steps", "1"],
+        check=False, capture_output=True, text=True, env=environment(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "with evolution: 6 trial(s), 2 at a time; study 'named'" in result.stderr
+    assert result.stderr.count("best so far") == 6
+    document = json.loads((out / "results.json").read_text())
+    assert (document["study"], document["direction"], len(document["trials"])) == ("named", "minimize", 6)
+    assert all(row["intermediate"] == {"0": row["value"]} for row in document["trials"])
+
+
+def test_a_progress_bar_on_request(trial, tmp_path, capsys):
+    search(Options(script=str(trial), out=str(tmp_path / "out"), trials=2, sampler="random", progress=True), echo=lambda text: None)
+    assert "2/2" in capsys.readouterr().err
