@@ -31,7 +31,7 @@ def score(choice: dict) -> float:
 
 def first_hit(sampler: str, seed: int, budget: int) -> int | None:
     """The 1-based trial at which `sampler` first reaches the optimum, or None."""
-    space, _ = load_space(TRIAL)
+    space = load_space(TRIAL)
     distributions = space.distributions()
     study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, space.grid(), seed))
     for number in range(1, budget + 1):

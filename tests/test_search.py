@@ -115,7 +115,7 @@ def test_the_space_includes_annotated_modules_the_script_imports(tmp_path):
     (tmp_path / "main.py").write_text('import os\nfrom helpers import cell\n"""@nni.mutable_layer {layer_choice: [c, d], layer_output: w}"""\n')
     files = space_files(str(tmp_path / "main.py"))
     assert [os.path.relpath(f, tmp_path) for f in files] == ["main.py", "helpers.py", os.path.join("pkg", "cells.py")]
-    space, _ = load_space(str(tmp_path / "main.py"))
+    space = load_space(str(tmp_path / "main.py"))
     assert [layer.shape.key for layer in space.layers] == ["main/w", "pkg.cells/cell.y"]
 
 
@@ -130,7 +130,7 @@ def _hits(sampler: str) -> int:
     The objective is the trial's own score function, applied to the choice the encoding
     decodes, so this runs in-process in a second (the same sampler, the same encoding as
     `search`); the end-to-end searches below run the script itself."""
-    space, _ = load_space(str(TRIAL))
+    space = load_space(str(TRIAL))
     distributions = space.distributions()
     hits = 0
     for seed in range(SEEDS):

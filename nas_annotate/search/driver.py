@@ -64,16 +64,17 @@ class Options:
 
 @dataclass
 class _Running:
+    """A trial the worker is running: where its output goes and what it has reported."""
+
     trial: Any
-    choice: dict[str, Any]
     log: str
     report: str
     started: float
     pid: int | None = None
     offset: int = 0
     final: float | None = None
-    ended: str | None = None  # why the driver stopped it: "pruned", "timeout", "interrupted"
-    killed_at: float | None = None
+    ended: str | None = None  # why the driver stopped it: "pruned" or "timeout"
+    stopped: float | None = None  # when it was sent SIGTERM
     buffer: bytes = b""
     steps: set[int] = field(default_factory=set)
 
@@ -161,6 +162,13 @@ class _Worker:
         )
         self.buffer = b""
         self.send({"preload": _preload_modules(options), "fresh": options.fresh})
+
+    def ready(self) -> dict[str, str]:
+        """Wait for the worker's preloads; the modules it could not import, with why."""
+        while True:
+            for message in self.receive(1.0):
+                if message.get("ready"):
+                    return message["failed"]
 
     def send(self, message: dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -287,10 +295,129 @@ class _Stop(Exception):
     """SIGTERM, turned into the same orderly stop as Ctrl-C."""
 
 
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop()
+
+
+GRACE = 5.0  # seconds a stopped trial gets between SIGTERM and SIGKILL
+
+
+class _Search:
+    """One run of the driver's loop: launch trials, follow them, tell Optuna how they ended."""
+
+    def __init__(self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None]) -> None:
+        self.options = options
+        self.space = space
+        self.study = study
+        self.out_dir = out_dir
+        self.say = say
+        self.distributions = space.distributions()
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.running: dict[int, _Running] = {}
+        self.finished = 0
+        self.written = time.monotonic()
+
+    def run(self, total: int, worker: _Worker, progress: _Progress) -> None:
+        """Run `total` trials, `jobs` at a time, until they have all ended."""
+        self.progress = progress
+        launched = 0
+        while launched < total or self.running:
+            while launched < total and len(self.running) < self.options.jobs:
+                self.launch(worker)
+                launched += 1
+            for message in worker.receive(0.05):
+                self.on_message(message)
+            self.watch()
+
+    def launch(self, worker: _Worker) -> None:
+        trial = self.study.ask(fixed_distributions=self.distributions)
+        choice = self.space.choice(trial.params)
+        stem = os.path.join(os.path.abspath(self.out_dir), "trials", f"{trial.number:05d}")
+        run = _Running(trial, stem + ".log", stem + ".jsonl", time.monotonic())
+        trial.set_user_attr("choice", choice)
+        trial.set_user_attr("worker", self.worker_id)
+        trial.set_user_attr("log", os.path.relpath(run.log, self.out_dir))
+        open(run.report, "w").close()
+        self.running[trial.number] = run
+        worker.send({
+            "trial": trial.number, "script": os.path.abspath(self.options.script), "args": list(self.options.args),
+            "choice": choice, "log": run.log, "report": run.report,
+        })
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        from optuna.trial import TrialState
+
+        run = self.running.get(message["trial"])
+        if run is None:
+            return
+        if "pid" in message:
+            run.pid = message["pid"]
+            return
+        _read_reports(run)
+        del self.running[message["trial"]]
+        status = message["status"]
+        if run.ended == "pruned":
+            self.finish(run, TrialState.PRUNED)
+        elif run.ended == "timeout":
+            self.finish(run, TrialState.FAIL, error=f"timed out after {self.options.timeout:g} s")
+        elif status != 0:
+            self.finish(run, TrialState.FAIL, error=f"killed by signal {-status}" if status < 0 else f"exited with status {status}")
+        elif run.final is None:
+            self.finish(run, TrialState.FAIL, error="exited without reporting a final result")
+        elif math.isnan(run.final):
+            self.finish(run, TrialState.FAIL, error="reported NaN")
+        else:
+            self.finish(run, TrialState.COMPLETE, run.final)
+
+    def watch(self) -> None:
+        """Follow the running trials' reports; stop those pruned or past their timeout."""
+        now = time.monotonic()
+        for run in self.running.values():
+            if run.pid is None:
+                continue
+            if run.stopped is not None:
+                if now - run.stopped > GRACE:
+                    _kill(run.pid, signal.SIGKILL)
+                continue
+            if _read_reports(run) and self.options.prune and run.trial.should_prune():
+                run.ended = "pruned"
+            elif self.options.timeout is not None and now - run.started > self.options.timeout:
+                run.ended = "timeout"
+            if run.ended:
+                run.stopped = now
+                _kill(run.pid, signal.SIGTERM)
+
+    def finish(self, run: _Running, state: Any, value: float | None = None, error: str | None = None) -> None:
+        from .results import write_results
+
+        duration = time.monotonic() - run.started
+        run.trial.set_user_attr("duration", round(duration, 3))
+        if error:
+            run.trial.set_user_attr("error", error)
+            run.trial.set_user_attr("stderr_tail", _tail(run.log))
+        self.study.tell(run.trial, value, state=state)
+        self.finished += 1
+        self.progress.done(run.trial.number, state, value, duration, error, self.study)
+        if time.monotonic() - self.written > RESULTS_EVERY:
+            write_results(self.study, self.space, self.options, self.out_dir, final=False)
+            self.written = time.monotonic()
+
+    def abandon(self, why: str) -> None:
+        """Stop every running trial and record it as failed (Ctrl-C, SIGTERM, a lost worker)."""
+        from optuna.trial import TrialState
+
+        for run in list(self.running.values()):
+            if run.pid is not None:
+                _kill(run.pid, signal.SIGKILL)
+            run.trial.set_user_attr("duration", round(time.monotonic() - run.started, 3))
+            run.trial.set_user_attr("error", why)
+            self.study.tell(run.trial, state=TrialState.FAIL)
+        self.running.clear()
+
+
 def search(options: Options, echo: Callable[[str], None] | None = None) -> Outcome:
     """Run the search `options` describe; return where its results are."""
     import optuna
-    from optuna.trial import TrialState
 
     from .results import write_results
 
@@ -301,130 +428,47 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise SearchProblem("--jobs must be at least 1")
     if not os.path.isfile(options.script):
         raise CompileError([Diagnostic(options.script, 0, 0, "no such file")])
-    space, _files = load_space(options.script, options.space)
+    space = load_space(options.script, options.space)
     out_dir = options.out_dir
     os.makedirs(os.path.join(out_dir, "trials"), exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study, name, url = _open_study(options, space, out_dir)
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    orphans = _fail_orphans(study, worker_id)
+    driver = _Search(options, space, study, out_dir, say)
+    orphans = _fail_orphans(study, driver.worker_id)
     if orphans:
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
     total = _trial_count(options, study, space)
-    outcome = Outcome(out_dir, name, url)
     previous = len(study.get_trials(deepcopy=False))
     say(
         f"nas-annotate: searching {space.size():,} architecture(s) of {options.script} with {options.sampler}: "
         f"{total} trial(s), {options.jobs} at a time; study {name!r} in {url}"
         + (f" ({previous} trial(s) already there)" if previous else "")
     )
-    distributions = space.distributions()
+    outcome = Outcome(out_dir, name, url)
     progress = _Progress(total, options, say)
-    running: dict[int, _Running] = {}
     worker = _Worker(options, out_dir)
-    launched = 0
-    written = time.monotonic()
     old_term = signal.signal(signal.SIGTERM, _raise_stop)
-
-    def finish(run: _Running, state: Any, value: float | None, error: str | None = None) -> None:
-        duration = time.monotonic() - run.started
-        trial_id = run.trial._trial_id
-        study._storage.set_trial_user_attr(trial_id, "duration", round(duration, 3))
-        if error:
-            study._storage.set_trial_user_attr(trial_id, "error", error)
-            study._storage.set_trial_user_attr(trial_id, "stderr_tail", _tail(run.log))
-        study.tell(run.trial, value if state == TrialState.COMPLETE else None, state=state)
-        outcome.finished += 1
-        progress.done(run.trial.number, state, value, duration, error, study)
-
     try:
-        ready = False
-        while not ready:
-            for message in worker.receive(1.0):
-                if message.get("ready"):
-                    ready = True
-                    for module, error in message["failed"].items():
-                        say(f"nas-annotate: note: could not preload {module} ({error}); each trial imports it")
-        while launched < total or running:
-            while launched < total and len(running) < options.jobs:
-                trial = study.ask(fixed_distributions=distributions)
-                choice = space.choice(trial.params)
-                trial.set_user_attr("choice", choice)
-                trial.set_user_attr("worker", worker_id)
-                stem = f"{trial.number:05d}"
-                log = os.path.abspath(os.path.join(out_dir, "trials", stem + ".log"))
-                report = os.path.abspath(os.path.join(out_dir, "trials", stem + ".jsonl"))
-                open(report, "w").close()
-                trial.set_user_attr("log", os.path.relpath(log, out_dir))
-                running[trial.number] = _Running(trial, choice, log, report, time.monotonic())
-                worker.send({
-                    "trial": trial.number, "script": os.path.abspath(options.script), "args": list(options.args),
-                    "choice": choice, "log": log, "report": report,
-                })
-                launched += 1
-            for message in worker.receive(0.05):
-                run = running.get(message["trial"])
-                if run is None:
-                    continue
-                if "pid" in message:
-                    run.pid = message["pid"]
-                    continue
-                _read_reports(run, study)
-                del running[message["trial"]]
-                status = message["status"]
-                if run.ended == "pruned":
-                    finish(run, TrialState.PRUNED, None)
-                elif run.ended == "timeout":
-                    finish(run, TrialState.FAIL, None, f"timed out after {options.timeout:g} s")
-                elif status != 0:
-                    why = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
-                    finish(run, TrialState.FAIL, None, why)
-                elif run.final is None:
-                    finish(run, TrialState.FAIL, None, "exited without reporting a final result")
-                elif math.isnan(run.final):
-                    finish(run, TrialState.FAIL, None, "reported NaN")
-                else:
-                    finish(run, TrialState.COMPLETE, run.final)
-                if time.monotonic() - written > RESULTS_EVERY:
-                    write_results(study, space, options, out_dir, final=False)
-                    written = time.monotonic()
-            now = time.monotonic()
-            for run in running.values():
-                if run.pid is None or run.ended:
-                    if run.killed_at is not None and now - run.killed_at > 5 and run.pid is not None:
-                        _kill(run.pid, signal.SIGKILL)
-                    continue
-                if _read_reports(run, study) and options.prune and run.trial.should_prune():
-                    run.ended = "pruned"
-                elif options.timeout is not None and now - run.started > options.timeout:
-                    run.ended = "timeout"
-                if run.ended:
-                    run.killed_at = now
-                    _kill(run.pid, signal.SIGTERM)
+        for module, error in worker.ready().items():
+            say(f"nas-annotate: note: could not preload {module} ({error}); each trial imports it")
+        driver.run(total, worker, progress)
     except (KeyboardInterrupt, _Stop):
         outcome.interrupted = True
-        for run in running.values():
-            if run.pid is not None:
-                _kill(run.pid, signal.SIGKILL)
-            duration = time.monotonic() - run.started
-            study._storage.set_trial_user_attr(run.trial._trial_id, "duration", round(duration, 3))
-            study._storage.set_trial_user_attr(run.trial._trial_id, "error", "interrupted")
-            study.tell(run.trial, state=TrialState.FAIL)
-        running.clear()
+        driver.abandon("interrupted")
         say("nas-annotate: interrupted; running trials were stopped and recorded as failed")
+    except SearchProblem:
+        driver.abandon("the trial worker stopped unexpectedly")
+        raise
     finally:
         signal.signal(signal.SIGTERM, old_term)
         progress.close()
         worker.close()
-    outcome.results = write_results(study, space, options, out_dir, final=True, echo=print if not options.quiet else None)
+        outcome.finished = driver.finished
+    outcome.results = write_results(study, space, options, out_dir, final=True, echo=None if options.quiet else print)
     return outcome
 
 
-def _raise_stop(signum: int, frame: Any) -> None:
-    raise _Stop()
-
-
-def _read_reports(run: _Running, study: Any) -> bool:
+def _read_reports(run: _Running) -> bool:
     """Take the trial's new reports; True when an intermediate one arrived."""
     try:
         with open(run.report, "rb") as handle:

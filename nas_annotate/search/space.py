@@ -160,8 +160,8 @@ def _local_imports(path: str, root: str) -> list[str]:
     return found
 
 
-def load_space(script: str, space: tuple[str, ...] = ()) -> tuple[SearchSpace, list[str]]:
-    """The search space of `script` (or of the files `space` names) and the files it came from."""
+def load_space(script: str, space: tuple[str, ...] = ()) -> SearchSpace:
+    """The search space of `script` (or of the files `space` names)."""
     from ..api import analyse_paths, python_files
 
     files = python_files(space) if space else space_files(script)
@@ -172,4 +172,4 @@ def load_space(script: str, space: tuple[str, ...] = ()) -> tuple[SearchSpace, l
     if not shapes:
         where = ", ".join(space) if space else script
         raise CompileError([Diagnostic(where, 0, 0, "no mutable layers to search: the search space is empty")])
-    return SearchSpace(shapes), [a.source.path for a in analyses]
+    return SearchSpace(shapes)
