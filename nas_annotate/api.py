@@ -74,13 +74,13 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
             continue
         analyses.append(analysis)
         diagnostics.extend(analysis.diagnostics)
-        for layer in analysis.layers:
-            if layer.key in owners and owners[layer.key][0] != path:
-                other_path, other_line = owners[layer.key]
-                message = f"the key '{layer.key}' is also defined at {other_path}:{other_line}"
-                diagnostics.append(analysis.source.diagnostic(layer.pos.line, layer.pos.col, message))
-            elif layer.key not in owners:
-                owners[layer.key] = (path, layer.pos.line)
+        for item in (*analysis.layers, *analysis.params):
+            if item.key in owners and owners[item.key][0] != path:
+                other_path, other_line = owners[item.key]
+                message = f"the key '{item.key}' is also defined at {other_path}:{other_line}"
+                diagnostics.append(analysis.source.diagnostic(item.pos.line, item.pos.col, message))
+            elif item.key not in owners:
+                owners[item.key] = (path, item.pos.line)
     return analyses, diagnostics
 
 
@@ -102,8 +102,9 @@ def extract(paths: Iterable[str], fmt: str = "json") -> str:
 
 
 def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
-    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers,
-    and reports by calls to `nas_annotate.reporting` that do nothing where it is not installed.
+    """Plain Python for `path` under `choice`: every annotation replaced by the chosen layers and
+    hyperparameter values, and reports by calls to `nas_annotate.reporting` that do nothing
+    where it is not installed.
 
     Without a choice, the choice-independent form: each layer asks `nas_annotate.runtime`.
     """
@@ -124,8 +125,8 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
         text = expand_annotations(source, analysis.annotations, None)
     else:
         document = load_choice(choice) if isinstance(choice, str) else choice
-        decisions = resolve(document, analysis.module, analysis.layers)
-        text = expand_annotations(source, analysis.annotations, lambda layer: decisions[layer.key])
+        decisions = resolve(document, analysis.module, analysis.layers, analysis.params)
+        text = expand_annotations(source, analysis.annotations, lambda item: decisions[item.key])
     return source.encode(text)
 
 

@@ -1,26 +1,46 @@
-"""Choice documents (SPEC §7): reading them, and resolving them into one decision per layer.
+"""Choice documents (SPEC §7): reading them, and resolving them into one decision per layer
+and per hyperparameter.
 
 A choice is data: its strings are matched against labels and its numbers checked against
-ranges; nothing from it is ever evaluated or pasted into code.  Three forms are accepted:
-ours (`{key: {layer, inputs}}`), NNI's nested form (`{block: {layer: {chosen_layer,
-chosen_inputs}}}`) and the flat form NNI's `convert_nas_search_space` gives HPO tuners.
+ranges; nothing from it is ever evaluated or pasted into code.  Three forms are accepted for
+layers: ours (`{key: {layer, inputs}}`), NNI's nested form (`{block: {layer: {chosen_layer,
+chosen_inputs}}}`) and the flat form NNI's `convert_nas_search_space` gives HPO tuners.  A
+hyperparameter's entry is its value (`{key: 0.01}`), under our key or NNI's
+(`<module>/<name>/<distribution>`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from .diagnostics import CompileError, Diagnostic
 
 if TYPE_CHECKING:
-    from .model import MutableLayer
+    from .model import Hyperparameter, MutableLayer
 
 FLAT_PREFIX = "_mutable_layer/"
 NNI_LAYER = "layer"
 _FLAT_FIELDS = ("layer_choice", "optional_input_size", "optional_input_chosen_state")
 _MAX_LABEL = 2000
+
+# NNI's distributions and their parameters (randint also takes NNI 1.x's `randint(upper)`)
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "choice": (),
+    "randint": ("lower", "upper"),
+    "uniform": ("low", "high"),
+    "quniform": ("low", "high", "q"),
+    "loguniform": ("low", "high"),
+    "qloguniform": ("low", "high", "q"),
+    "normal": ("mu", "sigma"),
+    "qnormal": ("mu", "sigma", "q"),
+    "lognormal": ("mu", "sigma"),
+    "qlognormal": ("mu", "sigma", "q"),
+}
+FUNCTION_CHOICE = "function_choice"
+BOUNDED = ("uniform", "quniform", "loguniform", "qloguniform")
 
 
 class Decision(NamedTuple):
@@ -197,12 +217,15 @@ class Shape(NamedTuple):
 
 
 class Entry(NamedTuple):
-    """A document's raw choice for one key, in whichever form it was written."""
+    """A document's raw choice for one key, in whichever form it was written; `value` is the
+    document's value for the key itself (None in the flat form), `scalar` says it is not a mapping."""
 
     layer: object
     inputs: object
     unknown: str = ""
     flat: dict[str, object] | None = None
+    value: object = None
+    scalar: bool = False
 
 
 def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], dict[str, tuple[str, str]]]:
@@ -230,15 +253,15 @@ def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], di
                 malformed[key] = (key, f"'{key}' is chosen twice, in two forms")
                 continue
             if not isinstance(value, dict):
-                malformed[key] = (key, f"{key}: expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {_show(value)}")
+                found[key] = Entry(None, None, value=value, scalar=True)
                 continue
             inner = next(iter(value.values()), None) if len(value) == 1 else None
             if isinstance(inner, dict) and ("chosen_layer" in inner or "chosen_inputs" in inner):
                 unknown = ", ".join(sorted(map(str, set(inner) - {"chosen_layer", "chosen_inputs"})))
-                found[key] = Entry(inner.get("chosen_layer"), inner.get("chosen_inputs"), unknown)
+                found[key] = Entry(inner.get("chosen_layer"), inner.get("chosen_inputs"), unknown, value=value)
             else:
                 unknown = ", ".join(sorted(map(str, set(value) - {"layer", "inputs"})))
-                found[key] = Entry(value.get("layer"), value.get("inputs"), unknown)
+                found[key] = Entry(value.get("layer"), value.get("inputs"), unknown, value=value)
     for key in malformed:
         found.pop(key, None)
     return found, malformed
@@ -246,6 +269,8 @@ def entries(document: ChoiceDocument, module: str) -> tuple[dict[str, Entry], di
 
 def decide(shape: Shape, entry: Entry) -> Decision | str:
     """The decision `entry` makes for the layer of `shape`, or what is wrong with it."""
+    if entry.scalar:
+        return f"expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {_show(entry.value)}"
     if entry.unknown:
         return f"unknown field(s) {entry.unknown}; a choice has 'layer' and 'inputs'"
     repeats = entry.flat is not None
@@ -311,20 +336,106 @@ def _flat_key(document: ChoiceDocument, key: str) -> str | None:
     return next((k for k in document.data if k.startswith(FLAT_PREFIX + key + "/")), None)
 
 
+def is_nni_key(key: str) -> bool:
+    """Whether `key` is spelt as NNI keys hyperparameters: `<module>/<name>/<distribution>`."""
+    head, _, dist = key.rpartition("/")
+    return "/" in head and (dist in DISTRIBUTIONS or dist == FUNCTION_CHOICE)
+
+
 def unknown_key(key: str, module: str, known: list[str]) -> str:
-    """The message for a key of `module` that names none of its layers."""
+    """The message for a key of `module` that names none of its layers and hyperparameters
+    (`known` holds their keys, and NNI's keys of the hyperparameters)."""
     import difflib
 
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else (f"; its layers are {', '.join(known)}" if known else "")
-    return f"'{key}' names no layer of module '{module}'{hint}"
+    close = difflib.get_close_matches(key, [k for k in known if is_nni_key(k) == is_nni_key(key)], n=1)
+    hyper = any(map(is_nni_key, known))
+    shown = [k for k in known if not is_nni_key(k)]
+    listing = f"; its {'keys' if hyper else 'layers'} are {', '.join(shown)}" if shown else ""
+    hint = f"; did you mean '{close[0]}'?" if close else listing
+    return f"'{key}' names no {'layer or hyperparameter' if hyper else 'layer'} of module '{module}'{hint}"
 
 
-def resolve(document: ChoiceDocument, module: str, layers: list[MutableLayer]) -> dict[str, Decision]:
-    """One decision per layer of `module`; every problem of the document at once."""
+class Param(NamedTuple):
+    """What a hyperparameter's choice is checked against: its key, its distribution
+    ('function_choice' for a function choice), its numbers or its options' labels, NNI's key."""
+
+    key: str
+    dist: str
+    args: tuple[Any, ...]
+    alias: str = ""
+
+    @classmethod
+    def of(cls, param: Hyperparameter) -> Param:
+        dist = FUNCTION_CHOICE if param.kind == FUNCTION_CHOICE else param.dist
+        return cls(param.key, dist, param.labels if param.options else param.args, param.alias)
+
+    @property
+    def chooses(self) -> bool:
+        """Whether a choice picks an option (an index) rather than giving a number."""
+        return self.dist in ("choice", FUNCTION_CHOICE)
+
+    def describe(self) -> str:
+        """What a choice for this hyperparameter may be, for error messages."""
+        args = self.args
+        if self.chooses:
+            return "one of " + ", ".join(map(repr, args)) + f" (or an index 0..{len(args) - 1})"
+        if self.dist == "randint":
+            return f"an integer in [{args[0]}, {args[1]})"
+        grid = f" on the grid of q={args[2]!r}" if self.dist.startswith("q") else ""
+        if self.dist in BOUNDED:
+            return f"a number in [{args[0]!r}, {args[1]!r}]{grid}"
+        return ("a finite number" + grid) if grid else "a finite number"
+
+
+def quantise(dist: str, args: tuple[Any, ...], value: float) -> float:
+    """NNI's q-rounding: `clip(round(value / q) * q, low, high)`, unclipped for the normals."""
+    q = args[2]
+    rounded = round(value / q) * q
+    if dist in BOUNDED:
+        rounded = min(max(rounded, args[0]), args[1])
+    return rounded
+
+
+def decide_param(param: Param, value: object) -> int | float | str:
+    """What `value` chooses for `param`: the option's index for a choice, the number (an int for
+    randint, else a float) for a distribution; a str says what is wrong with it."""
+    wrong = f"expected {param.describe()}, not {_show(value)}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return wrong
+    if param.chooses:
+        for i, label in enumerate(param.args):
+            if isinstance(label, str) == isinstance(value, str) and label == value:
+                return i
+        if isinstance(value, str) and len(value) <= _MAX_LABEL:
+            from .validate import canonical
+
+            spelling = canonical(value)
+            for i, label in enumerate(param.args):
+                if isinstance(label, str) and label == spelling:
+                    return i
+        if _is_index(value) and 0 <= value < len(param.args):  # type: ignore[operator]
+            return value  # type: ignore[return-value]
+        return wrong
+    if isinstance(value, str) or not math.isfinite(value):
+        return wrong
+    args = param.args
+    if param.dist == "randint":
+        return value if isinstance(value, int) and args[0] <= value < args[1] else wrong
+    if param.dist in BOUNDED and not args[0] <= value <= args[1]:
+        return wrong
+    if param.dist.startswith("q") and not math.isclose(quantise(param.dist, args, value), value, rel_tol=1e-9):
+        return wrong
+    return float(value)
+
+
+def resolve(
+    document: ChoiceDocument, module: str, layers: Sequence[MutableLayer], params: Sequence[Hyperparameter] = ()
+) -> dict[str, Decision | int | float]:
+    """One decision per layer and per hyperparameter of `module` (see `decide_param`); every
+    problem of the document at once."""
     found, malformed = entries(document, module)
     problems = [document.diagnostic(where, message) for where, message in malformed.values()]
-    known = [layer.key for layer in layers]
+    known = [layer.key for layer in layers] + [p.key for p in params] + [p.alias for p in params]
     for key, entry in found.items():
         if key not in known:
             where = key if entry.flat is None else _flat_key(document, key)
@@ -343,6 +454,20 @@ def resolve(document: ChoiceDocument, module: str, layers: list[MutableLayer]) -
             problems.append(document.diagnostic(where, f"{layer.key}: {decision}"))
         else:
             decisions[layer.key] = decision
+    for param in params:
+        if param.key in malformed:
+            continue
+        where = param.key if param.key in found else param.alias
+        shape = Param.of(param)
+        if where not in found:
+            problems.append(document.diagnostic(None, f"no choice for '{param.key}' ({shape.describe()})"))
+            continue
+        entry = found[where]
+        made = decide_param(shape, entry.value if entry.flat is None else entry.flat)
+        if isinstance(made, str):
+            problems.append(document.diagnostic(where if entry.flat is None else _flat_key(document, where), f"{where}: {made}"))
+        else:
+            decisions[param.key] = made
     if problems:
         raise CompileError(problems)
     return decisions

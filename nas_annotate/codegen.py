@@ -1,15 +1,18 @@
 """Emitting code: the statements of each chosen layer, spliced onto the annotation's own lines.
 
 Every line outside an annotation is copied unchanged; the statements replacing an annotation
-occupy its lines (joined with `;` when they outnumber them), so line numbers never move.
+occupy its lines (joined with `;` when they outnumber them), so line numbers never move.  A
+hyperparameter replaces expressions of the statement it annotates (the assigned value, the
+listed calls), in parentheses padded with the newlines they covered; the rest of the
+statement is unchanged.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Union
 
 from .choice import Decision
-from .model import Annotation, Call, Expression, MutableLayer, Region, Report
+from .model import Annotation, Call, Expression, Hyperparameter, MutableLayer, Region, Report
 from .source import Source
 
 TEMP = "_nas_annotate_"
@@ -154,12 +157,52 @@ def report_statement(report: Report, standalone: bool) -> str:
     return f"{function}({report.value.label})"
 
 
-def splice(source: Source, replacements: list[tuple[Region, str, list[str]]]) -> str:
-    """The source text with each region replaced by statements, on the same lines."""
+def param_value(param: Hyperparameter, decision: float | None) -> str:
+    """The expression replacing a hyperparameter's value: for `decision` (an option's index, or
+    the number), or asking the runtime when it is None. Always in parentheses."""
+    if decision is not None:
+        text = param.options[int(decision)].text if param.options else repr(decision)
+        return f"({text})"
+    if param.literal:
+        args = param.labels if param.options else param.args
+        return f"({RUNTIME}.value({param.key!r}, {param.dist!r}, {tuple(args)!r}, {param.alias!r}))"
+    index = f"{RUNTIME}.index({param.key!r}, {param.labels!r}, {param.alias!r})"
+    options = [option.text if option.atom else f"({option.text})" for option in param.options]
+    if len(options) == 1:
+        return f"(({index}, {options[0]})[1])"
+    chain = [f"{option} if {index} == {i} else " for i, option in enumerate(options[:-1])]
+    return "(" + "".join(chain) + options[-1] + ")"
+
+
+# a replacement: an annotation's region by statements (with their indentation), or a span of
+# a statement by an expression (indentation None)
+Replacement = tuple[Region, Union[str, None], Union[list[str], str]]
+
+
+def splice(source: Source, replacements: list[Replacement]) -> str:
+    """The source text with each annotation region replaced by statements, and each span by an
+    expression, on the same lines."""
     lines = list(source.lines)
-    for region, indent, statements in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
-        _place(lines, region, indent, statements)
+    for region, indent, new in sorted(replacements, key=lambda r: (r[0].line, r[0].col), reverse=True):
+        if indent is None:
+            _replace_span(lines, region, new)  # type: ignore[arg-type]
+        else:
+            _place(lines, region, indent, new)  # type: ignore[arg-type]
     return "".join(lines)
+
+
+def _replace_span(lines: list[str], region: Region, text: str) -> None:
+    """Replace the characters of `region` by `text` (one line); when they spanned lines, their
+    line endings go before the closing parenthesis of `text`, so every line keeps its number."""
+    first, last = region.line - 1, region.end_line - 1
+    head, tail = lines[first][: region.col], lines[last][region.end_col :]
+    if first == last:
+        lines[first] = head + text + tail
+        return
+    lines[first] = head + text[:-1] + _ending(lines[first])
+    for i in range(first + 1, last):
+        lines[i] = _ending(lines[i])
+    lines[last] = text[-1] + tail
 
 
 def _ending(line: str) -> str:
@@ -192,15 +235,22 @@ def _place(lines: list[str], region: Region, indent: str, statements: list[str])
 
 
 def expand_annotations(
-    source: Source, annotations: list[Annotation], decide: Callable[[MutableLayer], Decision] | None
+    source: Source,
+    annotations: list[Annotation],
+    decide: Callable[[MutableLayer | Hyperparameter], Decision | int | float] | None,
 ) -> str:
     """The source with every annotation replaced by its code: for the decisions of `decide`,
     or the run-time form when it is None."""
-    replacements = []
+    replacements: list[Replacement] = []
     for annotation in annotations:
         statements = [
-            s for layer in annotation.layers for s in layer_statements(layer, decide(layer) if decide else None)
+            s for layer in annotation.layers for s in layer_statements(layer, decide(layer) if decide else None)  # type: ignore[arg-type]
         ]
         statements += [report_statement(report, decide is not None) for report in annotation.reports]
+        if annotation.kind == "get_next_parameter":
+            statements.append("None" if decide else f"{RUNTIME}.get_next_parameter()")
         replacements.append((annotation.region, annotation.indent, statements or ["pass"]))
+        for param in annotation.params:
+            value = param_value(param, decide(param) if decide else None)  # type: ignore[arg-type]
+            replacements.extend((span, None, value) for span in param.spans)
     return splice(source, replacements)

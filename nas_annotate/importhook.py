@@ -23,8 +23,15 @@ from typing import Any, Iterable, Sequence
 from . import __version__
 from .files import atomic_write
 
-MARKERS = (b"@nni.mutable_layer", b"@nni.report_intermediate_result", b"@nni.report_final_result")
-_MAGIC = b"NASANN02"  # a new one whenever the generated code changes within a version
+MARKERS = (
+    b"@nni.mutable_layer",
+    b"@nni.report_intermediate_result",
+    b"@nni.report_final_result",
+    b"@nni.variable",
+    b"@nni.function_choice",
+    b"@nni.get_next_parameter",
+)
+_MAGIC = b"NASANN03"  # a new one whenever the generated code changes within a version
 _FORM = b"runtime-form"
 
 
@@ -133,7 +140,8 @@ def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str]) -> None
 
 
 def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, list[str]]:
-    """The code object of the run-time form of `path` and its layer keys, from the cache if fresh."""
+    """The code object of the run-time form of `path` and its keys (layers, hyperparameters,
+    and NNI's keys of the hyperparameters), from the cache if fresh."""
     key = _cache_key(path, module, data)
     cached = _read_cache(path, key)
     if cached is not None:
@@ -152,19 +160,20 @@ def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, li
         raise AnnotationError(analysis.diagnostics)
     text = expand_annotations(source, analysis.annotations, None)
     code = compile(_whole_lines(text, path, source, analysis.annotations), path, "exec", dont_inherit=True)
-    keys = [layer.key for layer in analysis.layers]
+    keys = analysis.keys
     _write_cache(path, key, code, keys)
     return code, keys
 
 
 def _whole_lines(text: str, path: str, source: Any, annotations: list) -> Any:
-    """The generated code's syntax tree, each of its nodes covering its whole source line:
-    a traceback then shows the annotation's line without carets that would point into
-    generated code the user never wrote."""
+    """The generated code's syntax tree, each of its nodes on an annotation's lines or on the
+    lines of a value it replaces covering its whole source line: a traceback then shows the
+    line without carets that would point into generated code the user never wrote."""
     import ast
 
     tree = ast.parse(text, filename=path)
     lines = {n for a in annotations for n in range(a.region.line, a.region.end_line + 1)}
+    lines.update(n for a in annotations for p in a.params for s in p.spans for n in range(s.line, s.end_line + 1))
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) in lines:
             node.col_offset, node.end_lineno = 0, node.lineno  # type: ignore[attr-defined]

@@ -13,14 +13,21 @@ import codecs
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .diagnostics import Diagnostic
 from .model import Pos, Region
 from .source import Source
 
-MARKERS = ("@nni.mutable_layer", "@nni.report_intermediate_result", "@nni.report_final_result")
-_NAMES = r"(mutable_layers?|report_intermediate_result|report_final_result)(?!\w)"
+MARKERS = (
+    "@nni.mutable_layer",
+    "@nni.report_intermediate_result",
+    "@nni.report_final_result",
+    "@nni.variable",
+    "@nni.function_choice",
+    "@nni.get_next_parameter",
+)
+_NAMES = r"(mutable_layers?|report_intermediate_result|report_final_result|variable|function_choice|get_next_parameter)(?!\w)"
 MARKER_RE = re.compile(r"\s*@nni\." + _NAMES)
 _COMMENT_CANDIDATE = re.compile(r"^([ \t]*)#[ \t]*@nni\." + _NAMES, re.M)
 # the annotation kind each marker name starts
@@ -29,7 +36,12 @@ KINDS = {
     "mutable_layers": "mutable_layer",
     "report_intermediate_result": "report",
     "report_final_result": "report",
+    "variable": "variable",
+    "function_choice": "function_choice",
+    "get_next_parameter": "get_next_parameter",
 }
+# the kinds that annotate the statement after them
+TARGETED = ("variable", "function_choice")
 _STRING_START = re.compile(r"([rRuUbBfF]*)('''|\"\"\"|'|\")")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -68,7 +80,8 @@ def _body(pieces: list[tuple[int, int, str]], exact: bool = True) -> Body:
 
 @dataclass(frozen=True)
 class RawAnnotation:
-    """An annotation found in a file, before its body is parsed."""
+    """An annotation found in a file, before its body is parsed; `target` is the statement
+    a variable or function choice annotates (None when there is none)."""
 
     kind: str
     form: str
@@ -76,6 +89,7 @@ class RawAnnotation:
     indent: str
     scope: str
     body: Body
+    target: ast.stmt | None = None
 
 
 @dataclass
@@ -86,6 +100,7 @@ class _Stmt:
     parent: int
     scope: str
     body0: int | None
+    node: ast.stmt | None = None
 
 
 class _Walker:
@@ -94,24 +109,24 @@ class _Walker:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.stmts: list[_Stmt] = []
-        self.strings: list[tuple[ast.Expr, str, str]] = []
+        self.strings: list[tuple[ast.Expr, str, str, ast.stmt | None]] = []
 
     def walk(self, body: list[ast.stmt], parent: int, scope: str) -> None:
         char_col = self.source.char_col
-        for node in body:
+        for i, node in enumerate(body):
             if type(node) is ast.Expr:
                 value = node.value
                 if type(value) is ast.Constant and type(value.value) is str:
                     kind = _kind(value.value)
                     if kind:
-                        self.strings.append((node, kind, scope))
+                        self.strings.append((node, kind, scope, body[i + 1] if i + 1 < len(body) else None))
             decorators = getattr(node, "decorator_list", None)
             start = decorators[0].lineno if decorators else node.lineno
             col = char_col(node.lineno, node.col_offset)
             index = len(self.stmts)
             clauses = _clauses(node) if type(node) in _COMPOUND else ()
             body0 = _first_line(clauses[0][1] if clauses[0][0] is None else [clauses[0][0]]) if clauses else None
-            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0))
+            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0, node))
             inner = scope
             if isinstance(node, _SCOPES):
                 inner = f"{scope}.{node.name}" if scope else node.name
@@ -176,11 +191,26 @@ def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
         return [], [_syntax_diagnostic(source, exc)]
     walker = _Walker(source)
     walker.walk(tree.body, -1, "")
-    found = [_from_string(source, node, kind, scope) for node, kind, scope in walker.strings]
+    found = [_from_string(source, node, kind, scope, target) for node, kind, scope, target in walker.strings]
     diagnostics: list[Diagnostic] = []
     _from_comments(source, walker.stmts, found, diagnostics)
     found.sort(key=lambda a: (a.region.line, a.region.col))
-    return found, diagnostics
+    return _without_annotated_targets(source, found), diagnostics
+
+
+def _without_annotated_targets(source: Source, found: list[RawAnnotation]) -> list[RawAnnotation]:
+    """An annotation followed by another one before its target statement has no target."""
+    result = []
+    for i, annotation in enumerate(found):
+        target = annotation.target
+        if target is not None and i + 1 < len(found):
+            decorators = getattr(target, "decorator_list", None)
+            start = (decorators[0].lineno, 0) if decorators else (target.lineno, source.char_col(target.lineno, target.col_offset))
+            after = found[i + 1].region
+            if (after.line, after.col) <= start:
+                annotation = replace(annotation, target=None)
+        result.append(annotation)
+    return result
 
 
 def _syntax_diagnostic(source: Source, exc: SyntaxError) -> Diagnostic:
@@ -194,7 +224,7 @@ def _span(source: Source, node: ast.AST) -> Region:
     return Region(line, col, end_line, source.char_col(end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
 
 
-def _from_string(source: Source, node: ast.Expr, kind: str, scope: str) -> RawAnnotation:
+def _from_string(source: Source, node: ast.Expr, kind: str, scope: str, target: ast.stmt | None) -> RawAnnotation:
     region = _span(source, node)
     prefix = source.line(region.line)[: region.col]
     indent = prefix if not prefix.strip() else re.match(r"[ \t]*", prefix).group(0)
@@ -215,7 +245,7 @@ def _from_string(source: Source, node: ast.Expr, kind: str, scope: str) -> RawAn
         body = _body(pieces)
     else:
         body = _body([(line, col, value)], exact=False)
-    return RawAnnotation(kind, "string", region, indent, scope, body)
+    return RawAnnotation(kind, "string", region, indent, scope, body, target if kind in TARGETED else None)
 
 
 _ESCAPE = re.compile(r"\\(N\{[^}]*\}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.|\n)|[^\\\n]+|\n", re.S)
@@ -280,7 +310,22 @@ def _from_comments(
             pieces.append((file_line, len(indent) + 1, source.line(file_line)[len(indent) + 1 :] + "\n"))
             file_line += 1
         region = Region(line, len(indent), pieces[-1][0], len(source.line(pieces[-1][0])))
-        found.append(RawAnnotation(KINDS[match.group(2)], "comment", region, indent, scope, _body(pieces)))
+        kind = KINDS[match.group(2)]
+        target = _next_statement(source, stmts, starts, region.end_line, len(indent)) if kind in TARGETED else None
+        found.append(RawAnnotation(kind, "comment", region, indent, scope, _body(pieces), target))
+
+
+def _next_statement(source: Source, stmts: list[_Stmt], starts: list[int], last: int, col: int) -> ast.stmt | None:
+    """The statement after line `last` in the block whose statements start at column `col`:
+    only blank and comment lines may come between."""
+    i = bisect.bisect_right(starts, last)
+    if i == len(stmts) or stmts[i].col != col or stmts[i].node is None:
+        return None
+    for line in range(last + 1, stmts[i].start):
+        text = source.line(line).strip()
+        if text and not text.startswith("#"):
+            return None
+    return stmts[i].node
 
 
 def _statement_position(source: Source, stmts: list[_Stmt], starts: list[int], line: int) -> str | None:

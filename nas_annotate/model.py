@@ -85,6 +85,58 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Option:
+    """An option of `nni.choice` or a call of `nni.function_choice`.
+
+    `label` is what the search space and choices call it: a number or string literal's value,
+    else its canonical spelling; `text` is the source as written (on one line, else the
+    canonical spelling), which the generated code pastes; `atom` says it needs no parentheses
+    as an operand; `offset` is within the annotation's call.
+    """
+
+    label: int | float | str
+    text: str
+    literal: bool
+    atom: bool
+    offset: int
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """`@nni.variable` (`kind` 'variable') or `@nni.function_choice` (`kind` 'function_choice').
+
+    `dist` is the distribution ('choice', 'uniform', ...; 'choice' for a function choice), `args`
+    its numbers (randint's as [lower, upper]), `options` the choice's options or the listed
+    calls; `spans` are the file regions the value replaces in the target statement: the
+    right-hand side, or each occurrence of a listed call. `alias` is NNI's key for it.
+    """
+
+    key: str
+    kind: str
+    dist: str
+    name: str
+    args: tuple[int | float, ...]
+    options: tuple[Option, ...]
+    spans: tuple[Region, ...]
+    alias: str
+    pos: Pos
+
+    @property
+    def labels(self) -> tuple[int | float | str, ...]:
+        return tuple(option.label for option in self.options)
+
+    @property
+    def values(self) -> list[int | float | str]:
+        """The search space's `_value`: the options' labels, or the distribution's numbers."""
+        return list(self.labels) if self.options else list(self.args)
+
+    @property
+    def literal(self) -> bool:
+        """A numeric distribution, or a choice among literals only: its value is data."""
+        return self.kind == "variable" and all(option.literal for option in self.options)
+
+
+@dataclass(frozen=True)
 class Region:
     """The characters an annotation occupies: from (line, col) to (end_line, end_col), 0-based cols."""
 
@@ -97,7 +149,8 @@ class Region:
 @dataclass(frozen=True)
 class Annotation:
     """One annotation in a file (a string statement or a comment block): its `kind`
-    ('mutable_layer' or 'report') and what it declares, its layers or its report."""
+    ('mutable_layer', 'report', 'variable', 'function_choice' or 'get_next_parameter') and what
+    it declares: its layers, its report or its hyperparameter."""
 
     kind: str
     form: str
@@ -106,4 +159,5 @@ class Annotation:
     scope: str
     layers: tuple[MutableLayer, ...] = ()
     reports: tuple[Report, ...] = ()
+    params: tuple[Hyperparameter, ...] = ()
 

@@ -3,7 +3,8 @@
 Both syntaxes are read here: the seed's `@nni.mutable_layer {...}{...}` (fields separated by
 commas or newlines) and NNI's `@nni.mutable_layers({...}, ...)`.  Values are Python
 expressions, parsed with `ast` and kept with their positions; `validate` gives them meaning.
-The other annotations (`@nni.report_final_result(acc)`, ...) are calls, parsed whole.
+The other annotations (`@nni.report_final_result(acc)`, `@nni.variable(...)`,
+`@nni.function_choice(...)`, `@nni.get_next_parameter()`) are calls, parsed whole.
 """
 
 from __future__ import annotations

@@ -1,21 +1,36 @@
-"""The run-time side of the choice-independent form: which candidate and inputs each layer uses.
+"""The run-time side of the choice-independent form: which candidate and inputs each layer
+uses, and the value of each hyperparameter.
 
-Expanded code calls `decide(key, labels, input_labels, lo, hi)` once per execution of a layer;
-the first call for a key resolves it, later calls reuse that decision, so a layer inside a
-function is one decision at every call.  The choice comes from, in order: `set_choice(...)`,
-the `NAS_ANNOTATE_CHOICE` environment variable (a path, or an inline JSON/YAML document), or
-NNI's `nni.get_next_parameter()` when the trial runs under NNI.
+Expanded code calls `decide(key, labels, input_labels, lo, hi)` once per execution of a layer,
+`value(key, dist, args, alias)` for a variable and `index(key, labels, alias)` for a choice
+among expressions or calls; the first call for a key resolves it, later calls reuse that
+decision, so an annotation inside a function is one decision at every call.  The choice comes
+from, in order: `set_choice(...)`, the `NAS_ANNOTATE_CHOICE` environment variable (a path, or an
+inline JSON/YAML document), or NNI's `nni.get_next_parameter()` when the trial runs under NNI.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import sys
 from typing import Any, Sequence
 
-from .choice import ChoiceDocument, Entry, Shape, decide as decide_entry, entries, load_choice, parse_choice, unknown_key
+from .choice import (
+    ChoiceDocument,
+    Entry,
+    Param,
+    Shape,
+    decide as decide_entry,
+    decide_param,
+    entries,
+    load_choice,
+    parse_choice,
+    quantise,
+    unknown_key,
+)
 from .diagnostics import CompileError
 
 ENV = "NAS_ANNOTATE_CHOICE"
@@ -31,8 +46,8 @@ class _State:
         self.document: ChoiceDocument | None = None
         self.sampler: str | None = None
         self.rng = random.Random()
-        self.decisions: dict[str, tuple[int, tuple[int, ...]]] = {}
-        self.shapes: dict[str, Shape] = {}
+        self.decisions: dict[str, Any] = {}
+        self.shapes: dict[str, Shape | Param] = {}
         self.entries: dict[str, dict[str, Entry]] = {}
         self.registered: dict[str, list[str]] = {}
         self.resolved = False
@@ -44,8 +59,9 @@ _state = _State()
 def set_choice(choice: str | dict[str, Any] | None = None, *, sample: str | None = None, seed: int | None = None) -> None:
     """Choose explicitly: a choice document (path, inline text or mapping), or a sampler.
 
-    `sample="first"` takes each layer's first candidate and its first `lo` inputs;
-    `sample="random"` draws each layer at random (seeded by `seed`). Earlier decisions are forgotten.
+    `sample="first"` takes each layer's first candidate and its first `lo` inputs, and each
+    hyperparameter's first option, lower bound or mu; `sample="random"` draws each at random
+    (seeded by `seed`). Earlier decisions are forgotten.
     """
     global _state
     _state = _State()
@@ -94,7 +110,8 @@ def _find_choice() -> None:
 
 def register(module: str, keys: Sequence[str]) -> None:
     """Called by the import hook before a module runs: a choice key of `module` naming none of
-    its layers is an error now rather than a silent no-op."""
+    its layers and hyperparameters (`keys`, with NNI's keys of the hyperparameters) is an error
+    now rather than a silent no-op."""
     _state.registered[module] = list(keys)
     if not _state.resolved:
         _find_choice()
@@ -149,6 +166,76 @@ def decide(
     return decision
 
 
+def get_next_parameter() -> dict[str, Any]:
+    """`@nni.get_next_parameter()`: look for the choice now (as a layer would) and return it
+    as a mapping, {} when there is none."""
+    if not _state.resolved:
+        _find_choice()
+    return dict(_state.document.data) if _state.document is not None else {}
+
+
+def value(key: str, dist: str, args: tuple[Any, ...], alias: str = "") -> Any:
+    """The value of the variable `key` drawn from `dist` with `args` (for 'choice', the literal
+    options); the same at every call. `alias` is NNI's key for it, read when `key` is absent."""
+    made = _decide_param(Param(key, dist, tuple(args), alias))
+    return args[made] if dist == "choice" else made
+
+
+def index(key: str, labels: tuple[Any, ...], alias: str = "") -> int:
+    """The index of the chosen option (an expression of `nni.choice`, or a call of
+    `nni.function_choice`) among `labels`; the same at every call."""
+    return _decide_param(Param(key, "choice", tuple(labels), alias))  # type: ignore[return-value]
+
+
+def _decide_param(param: Param) -> int | float:
+    """The index (for a choice) or the number the choice gives `param`, decided once."""
+    made = _state.decisions.get(param.key)
+    if made is not None:
+        return made
+    if not _state.resolved:
+        _find_choice()
+    if _state.document is not None:
+        found = _entries_for(param.key.partition("/")[0])
+        where = param.key if param.key in found else param.alias
+        if where in found:
+            entry = found[where]
+            made = decide_param(param, entry.value if entry.flat is None else entry.flat)
+            if isinstance(made, str):
+                raise ChoiceError(f"{_where(3)}error: {where}: {made} (in the choice from {_state.document.path})")
+    if made is None and _state.sampler is not None:
+        made = _sample_param(param)
+    if made is None:
+        origin = f"the choice ({_state.document.path}) has no entry for it" if _state.document else "no choice was given"
+        raise ChoiceError(
+            f"{_where(3)}error: no choice for '{param.key}': {origin}. Allowed: {param.describe()}. "
+            f"Give a choice with `nas-annotate run --choice FILE`, {ENV}, or nas_annotate.runtime.set_choice(); "
+            "`--sample random` tries one at random"
+        )
+    _state.decisions[param.key] = made
+    _state.shapes[param.key] = param
+    return made
+
+
+def _sample_param(param: Param) -> int | float:
+    """`first`: the first option, the lower bound or mu (exp(mu) for the lognormals); `random`:
+    a draw from the distribution, q-rounded as NNI rounds."""
+    dist, args, rng = param.dist, param.args, _state.rng
+    first = _state.sampler == "first"
+    if param.chooses:
+        return 0 if first else rng.randrange(len(args))
+    if dist == "randint":
+        return args[0] if first else rng.randrange(args[0], args[1])
+    if dist in ("uniform", "quniform"):
+        drawn = args[0] if first else rng.uniform(args[0], args[1])
+    elif dist in ("loguniform", "qloguniform"):
+        drawn = args[0] if first else math.exp(rng.uniform(math.log(args[0]), math.log(args[1])))
+    else:
+        drawn = args[0] if first else rng.gauss(args[0], args[1])
+        if dist in ("lognormal", "qlognormal"):
+            drawn = math.exp(drawn)
+    return float(quantise(dist, args, drawn) if dist.startswith("q") else drawn)
+
+
 def _sample(shape: Shape) -> tuple[int, tuple[int, ...]]:
     lo, hi = shape.input_num
     if _state.sampler == "first":
@@ -158,9 +245,9 @@ def _sample(shape: Shape) -> tuple[int, tuple[int, ...]]:
     return rng.randrange(len(shape.choice_labels)), tuple(rng.sample(range(len(shape.input_labels)), count))
 
 
-def _where() -> str:
-    """`file:line: ` of the annotation whose layer is being decided (two frames up)."""
-    frame = sys._getframe(2)
+def _where(depth: int = 2) -> str:
+    """`file:line: ` of the annotation being decided (`depth` frames up)."""
+    frame = sys._getframe(depth)
     return f"{frame.f_code.co_filename}:{frame.f_lineno}: "
 
 
@@ -169,10 +256,14 @@ def pick(indices: Sequence[int], values: Sequence[Any]) -> list[Any]:
     return [values[i] for i in indices]
 
 
-def decisions() -> dict[str, dict[str, Any]]:
-    """Every decision made so far, as a choice document (labels), to reproduce this run."""
-    made = {}
-    for key, (layer, inputs) in _state.decisions.items():
+def decisions() -> dict[str, Any]:
+    """Every decision made so far, as a choice document (labels and values), to reproduce this run."""
+    made: dict[str, Any] = {}
+    for key, decision in _state.decisions.items():
         shape = _state.shapes[key]
-        made[key] = {"layer": shape.choice_labels[layer], "inputs": [shape.input_labels[i] for i in inputs]}
+        if isinstance(shape, Param):
+            made[key] = shape.args[decision] if shape.chooses else decision
+        else:
+            layer, inputs = decision
+            made[key] = {"layer": shape.choice_labels[layer], "inputs": [shape.input_labels[i] for i in inputs]}
     return made

@@ -6,12 +6,20 @@ import json
 from typing import Any
 
 from .choice import NNI_LAYER
+from .model import Hyperparameter
 from .pipeline import Analysis
 
+def _param(param: Hyperparameter) -> dict[str, Any]:
+    """NNI's entry of a variable or function choice: `{"_type": ..., "_value": [...]}`."""
+    return {"_type": param.dist, "_value": param.values}
+
+
 def search_space(analyses: list[Analysis]) -> dict[str, Any]:
-    """One entry per mutable layer, in source order, across files."""
+    """One entry per mutable layer and hyperparameter, in source order, across files."""
     space: dict[str, Any] = {}
     for analysis in analyses:
+        for param in analysis.params:
+            space[param.key] = {**_param(param), "_source": {"file": analysis.source.path, "line": param.pos.line}}
         for layer in analysis.layers:
             space[layer.key] = {
                 "_type": "mutable_layer",
@@ -26,13 +34,27 @@ def search_space(analyses: list[Analysis]) -> dict[str, Any]:
                 },
                 "_source": {"file": analysis.source.path, "line": layer.pos.line},
             }
-    return space
+    return _in_source_order(space, analyses)
+
+
+def _in_source_order(space: dict[str, Any], analyses: list[Analysis]) -> dict[str, Any]:
+    """`space` ordered by file, then by position, when a file has hyperparameters beside its layers."""
+    if not any(analysis.params for analysis in analyses):
+        return space
+    order = {}
+    for i, analysis in enumerate(analyses):
+        for item in (*analysis.layers, *analysis.params):
+            order[item.key] = (i, item.pos.line, item.pos.col)
+    return dict(sorted(space.items(), key=lambda entry: order[entry[0]]))
 
 
 def nni_search_space(analyses: list[Analysis]) -> dict[str, Any]:
-    """NNI's annotation search space: one `mutable_layer` block per layer, holding one layer."""
+    """NNI's annotation search space: one `mutable_layer` block per layer, holding one layer,
+    and NNI's entry of each hyperparameter."""
     space: dict[str, Any] = {}
     for analysis in analyses:
+        for param in analysis.params:
+            space[param.key] = _param(param)
         for layer in analysis.layers:
             lo, hi = layer.input_num
             space[layer.key] = {
@@ -45,7 +67,7 @@ def nni_search_space(analyses: list[Analysis]) -> dict[str, Any]:
                     }
                 },
             }
-    return space
+    return _in_source_order(space, analyses)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode

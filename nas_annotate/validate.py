@@ -1,14 +1,19 @@
-"""Validation: turning drafts into typed mutable layers and reports, with a diagnostic for every problem."""
+"""Validation: turning drafts into typed mutable layers, reports and hyperparameters, with a
+diagnostic for every problem."""
 
 from __future__ import annotations
 
 import ast
+import difflib
+import math
 import re
-from typing import Any
+from typing import Any, Sequence
 
+from .choice import BOUNDED, DISTRIBUTIONS, FUNCTION_CHOICE
 from .locate import Body
-from .model import Argument, Call, Expression, MutableLayer, Pos, Report
+from .model import Argument, Call, Expression, Hyperparameter, MutableLayer, Option, Pos, Region, Report
 from .parse import Draft, FieldValue
+from .source import Source
 
 _IMPURE = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
 _NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -288,20 +293,267 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def duplicate_keys(layers: list[MutableLayer]) -> Errors:
-    """Two layers of one module with one key: an error at the second, naming the first."""
+def duplicate_keys(items: Sequence[MutableLayer | Hyperparameter]) -> Errors:
+    """Two layers or hyperparameters of one module with one key: an error at the second, naming the first."""
     errors: Errors = []
-    first: dict[str, MutableLayer] = {}
-    for layer in layers:
-        if layer.key in first:
-            other = first[layer.key].pos
-            errors.append(
-                (
-                    layer.pos,
-                    f"two layers have the key '{layer.key}' (the other is at line {other.line}); "
-                    "give one of them a 'name:' field",
-                )
-            )
+    first: dict[str, MutableLayer | Hyperparameter] = {}
+    for item in items:
+        if item.key in first:
+            line = first[item.key].pos.line
+            if isinstance(item, MutableLayer) and isinstance(first[item.key], MutableLayer):
+                message = f"two layers have the key '{item.key}' (the other is at line {line}); give one of them a 'name:' field"
+            else:
+                message = f"two annotations have the key '{item.key}' (the other is at line {line}); rename one of them"
+            errors.append((item.pos, message))
         else:
-            first[layer.key] = layer
+            first[item.key] = item
     return errors
+
+
+# expressions that stay one operand without parentheses
+_ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Constant, ast.Subscript, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.DictComp)
+
+
+def _number(node: ast.expr) -> int | float | None:
+    """The value of a real-number literal (`3`, `-0.5`, `1e-3`), or None (bools are not numbers)."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return sign * node.value
+    return None
+
+
+class _Param:
+    """Builds one `@nni.variable` or `@nni.function_choice`, recording problems."""
+
+    def __init__(self, call: FieldValue, body: Body, source: Source, errors: Errors) -> None:
+        self.call = call
+        self.b = _Builder(body, errors)
+        self.source = source
+        self.errors = errors
+        self.what = f"@nni.{call.written}"
+
+    def fail(self, node: ast.AST, message: str) -> None:
+        self.b.fail(self.call, node, message)
+
+    def written(self, node: ast.expr) -> str:
+        """`node` as the annotation writes it."""
+        return ast.get_source_segment(self.call.text, node) or ast.unparse(node)
+
+    def region(self, node: ast.AST) -> Region:
+        """Where `node` of the user's file is, with character columns."""
+        line, end_line = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        char_col = self.source.char_col
+        return Region(line, char_col(line, node.col_offset), end_line, char_col(end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
+
+    def at_statement(self, node: ast.stmt, message: str) -> None:
+        region = self.region(node)
+        self.errors.append((Pos(region.line, region.col + 1), message))
+
+    def arguments(self, node: ast.Call, reference_only: bool) -> tuple[list[ast.expr], str | None, ast.expr | None]:
+        """The positional arguments, and the `name=` (canonical, and as a node)."""
+        name = name_node = None
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.fail(arg, f"{self.what} cannot unpack {quote(ast.unparse(arg))}; list each item")
+        for keyword in node.keywords:
+            if keyword.arg != "name":
+                self.fail(keyword, f"{self.what} takes only the keyword argument name=, not {quote(ast.unparse(keyword))}")
+                continue
+            name_node = keyword.value
+            allowed = _is_reference(name_node) or (not reference_only and isinstance(name_node, (ast.Attribute, ast.Subscript)))
+            if allowed:
+                name = label(name_node)
+            elif reference_only:
+                self.fail(name_node, "name must be an identifier such as name=pool (dots allowed)")
+            else:
+                self.fail(name_node, "name must be the variable the next statement assigns, such as name=learning_rate")
+        if name_node is None:
+            self.fail(node, f"{self.what} needs name=, the {'variable it assigns' if not reference_only else 'name of the choice'}")
+        return [a for a in node.args if not isinstance(a, ast.Starred)], name, name_node
+
+    def option(self, node: ast.expr) -> Option:
+        """An option as the search space and the generated code show it."""
+        text = self.written(node)
+        number = _number(node)
+        if number is not None:
+            value: int | float | str = number
+        elif isinstance(node, ast.Constant) and type(node.value) is str:
+            value = node.value
+        else:
+            value = label(node)
+        if "\n" in text or "\r" in text:
+            text = label(node)
+        literal = number is not None or isinstance(node, ast.Constant) and type(node.value) is str
+        atom = literal or isinstance(node, _ATOMS)
+        return Option(value, text, literal, atom, self.b.offset(self.call, node))
+
+    def options(self, nodes: list[ast.expr], what: str) -> tuple[Option, ...]:
+        options = tuple(self.option(node) for node in nodes)
+        seen: dict[tuple[bool, Any], Option] = {}
+        for option in options:
+            key = (isinstance(option.label, str), option.label)
+            if key in seen:
+                first = self.b.body.pos(self.call.offset + seen[key].offset)
+                message = f"duplicate {what} {quote(str(option.label))} (also at line {first.line}, column {first.col})"
+                self.errors.append((self.b.body.pos(self.call.offset + option.offset), message))
+            else:
+                seen[key] = option
+        return options
+
+    def distribution(self, node: ast.expr) -> tuple[str, tuple[int | float, ...], tuple[Option, ...]] | None:
+        """The distribution `nni.<dist>(args)` of a variable: its name, numbers and options."""
+        func = node.func if isinstance(node, ast.Call) else None
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "nni"):
+            self.fail(node, f"the value of @nni.variable must be a distribution such as nni.choice(...), not {quote(ast.unparse(node))}")
+            return None
+        assert isinstance(node, ast.Call)
+        dist = func.attr
+        if dist not in DISTRIBUTIONS:
+            close = difflib.get_close_matches(dist, list(DISTRIBUTIONS), n=1)
+            hint = f"; did you mean 'nni.{close[0]}'?" if close else f"; distributions are {', '.join(DISTRIBUTIONS)}"
+            self.fail(node, f"unknown distribution 'nni.{dist}'{hint}")
+            return None
+        before = len(self.errors)
+        for keyword in node.keywords:
+            self.fail(keyword, f"nni.{dist} takes no keyword arguments, not {quote(ast.unparse(keyword))}")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.fail(arg, f"nni.{dist} cannot unpack {quote(ast.unparse(arg))}; list each item")
+        if len(self.errors) > before:
+            return None
+        if dist == "choice":
+            if not node.args:
+                self.fail(node, "nni.choice needs at least one option")
+                return None
+            options = self.options(node.args, "option")
+            return (dist, (), options) if len(self.errors) == before else None
+        numbers = self.numbers(dist, node)
+        return None if numbers is None else (dist, numbers, ())
+
+    def numbers(self, dist: str, node: ast.Call) -> tuple[int | float, ...] | None:
+        """The arguments of a numeric distribution, checked as NNI defines them."""
+        names = DISTRIBUTIONS[dist]
+        args = node.args
+        if len(args) != len(names) and not (dist == "randint" and len(args) == 1):
+            usage = "(lower, upper) or (upper)" if dist == "randint" else f"({', '.join(names)})"
+            self.fail(node, f"nni.{dist} takes {usage}, not {len(args)} argument(s)")
+            return None
+        values = []
+        for arg in args:
+            value = _number(arg)
+            if value is None:
+                self.fail(arg, f"the arguments of nni.{dist} must be number literals, not {quote(self.written(arg))}")
+            elif not math.isfinite(value):
+                self.fail(arg, f"the arguments of nni.{dist} must be finite, not {quote(self.written(arg))}")
+            values.append(value)
+        if any(value is None or not math.isfinite(value) for value in values):
+            return None
+        if dist == "randint":
+            for arg, value in zip(args, values):
+                if not isinstance(value, int):
+                    self.fail(arg, f"the bounds of nni.randint must be integers, not {quote(self.written(arg))}")
+                    return None
+            if len(values) == 1:
+                values, args = [0, *values], [node, *args]
+        at = dict(zip(names, args))
+        given = dict(zip(names, values))
+        if dist == "randint" and not given["lower"] < given["upper"]:
+            self.fail(at["upper"], f"nni.randint needs lower < upper (upper is excluded), not [{given['lower']}, {given['upper']})")
+        elif dist in BOUNDED and not given["low"] < given["high"]:
+            self.fail(at["high"], f"nni.{dist} needs low < high, not low={given['low']!r}, high={given['high']!r}")
+        elif dist in ("loguniform", "qloguniform") and not given["low"] > 0:
+            self.fail(at["low"], f"nni.{dist} needs 0 < low, not low={given['low']!r}")
+        elif "sigma" in given and not given["sigma"] > 0:
+            self.fail(at["sigma"], f"nni.{dist} needs sigma > 0, not {given['sigma']!r}")
+        elif "q" in given and not given["q"] > 0:
+            self.fail(at["q"], f"nni.{dist} needs q > 0, not {given['q']!r}")
+        else:
+            return tuple(values)
+        return None
+
+
+def build_param(
+    call: FieldValue, body: Body, source: Source, module: str, scope: str, target: ast.stmt | None, errors: Errors
+) -> Hyperparameter | None:
+    """The hyperparameter of `@nni.variable(nni.<dist>(...), name=x)` or
+    `@nni.function_choice(f(a), g(b), name=x)` annotating `target`, or None when a problem
+    makes it unusable (errors say why)."""
+    node = call.node
+    assert isinstance(node, ast.Call), "parse hands over calls"
+    p = _Param(call, body, source, errors)
+    at = body.pos(len(body.text) - len(body.text.lstrip()))
+    before = len(errors)
+    kind = call.written
+    args, name, name_node = p.arguments(node, reference_only=kind == FUNCTION_CHOICE)
+    dist, numbers, options = "choice", (), ()
+    if kind == "variable":
+        if len(args) != 1:
+            p.fail(args[1] if len(args) > 1 else node, f"@nni.variable takes one distribution, such as nni.choice(...), and name= ({len(args)} given)")
+        made = p.distribution(args[0]) if len(args) == 1 else None
+        if made is not None:
+            dist, numbers, options = made
+    else:
+        if not args:
+            p.fail(node, "@nni.function_choice needs at least one call to choose from")
+        for arg in args:
+            if not isinstance(arg, ast.Call):
+                p.fail(arg, f"@nni.function_choice lists calls such as f(x), not {quote(ast.unparse(arg))}")
+        if all(isinstance(arg, ast.Call) for arg in args):
+            options = p.options(args, "call")
+    if target is None:
+        errors.append((at, f"{p.what}: annotation has no target statement (the next statement of its block)"))
+        return None
+    spans: tuple[Region, ...] = ()
+    if kind == "variable":
+        assigned = _assigned(target)
+        if assigned is None:
+            p.at_statement(target, f"the statement after @nni.variable must assign {quote(name or 'the variable')}, such as {name or 'x'} = ...")
+        elif name is not None and label(assigned[0]) != name:
+            p.fail(name_node, f"@nni.variable is named {quote(name)} but the next statement assigns {quote(label(assigned[0]))}")  # type: ignore[arg-type]
+        else:
+            spans = (p.region(assigned[1]),)
+    elif options:
+        dumps = {ast.dump(arg) for arg in args}
+        spans = tuple(p.region(found) for found in _occurrences(target, dumps))
+        if not spans:
+            errors.append((at, "@nni.function_choice: none of the calls listed occurs in the next statement"))
+    if len(errors) > before or name is None:
+        return None
+    key = f"{module}/{scope}.{name}" if scope else f"{module}/{name}"
+    alias = f"{module}/{name}/{FUNCTION_CHOICE if kind == FUNCTION_CHOICE else dist}"
+    return Hyperparameter(key, kind, dist, name, numbers, options, spans, alias, at)
+
+
+def _assigned(statement: ast.stmt) -> tuple[ast.expr, ast.expr] | None:
+    """The target and value of an assignment to one target, or None."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return statement.targets[0], statement.value
+    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        return statement.target, statement.value
+    return None
+
+
+def _occurrences(statement: ast.stmt, dumps: set[str]) -> list[ast.Call]:
+    """The calls of `statement` whose structure is in `dumps` (outermost ones; not inside
+    f-strings, whose positions Python does not always give exactly), in source order."""
+    found: list[ast.Call] = []
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call) and ast.dump(node) in dumps:
+            found.append(node)
+        elif not isinstance(node, ast.JoinedStr):
+            stack.extend(ast.iter_child_nodes(node))
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+
+def build_next_parameter(call: FieldValue, body: Body, errors: Errors) -> None:
+    """`@nni.get_next_parameter()` takes no arguments."""
+    node = call.node
+    assert isinstance(node, ast.Call), "parse hands over calls"
+    if node.args or node.keywords:
+        where = node.args[0] if node.args else node.keywords[0]
+        _Builder(body, errors).fail(call, where, "@nni.get_next_parameter takes no arguments")

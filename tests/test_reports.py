@@ -275,14 +275,12 @@ def test_reports_are_not_in_the_search_space():
     assert check([str(FIXTURES)]) == []
 
 
-def test_other_nni_annotations_are_left_alone(tmp_path):
-    """Until nni.variable and nni.function_choice are supported, they are not annotations."""
+def test_a_misspelt_marker_is_left_alone(tmp_path):
+    """A string or comment naming no annotation NNI defines is not an annotation."""
     source = src('''
-        """@nni.variable(nni.choice(0.1, 0.01), name=lr)"""
-        lr = 0.1
         """@nni.report_finalresult(acc)"""
-        # @nni.function_choice(f(x), g(x), name=f)
-        h = f(x)
+        # @nni.varaible(nni.choice(0.1, 0.01), name=lr)
+        lr = 0.1
     ''')
     path = tmp_path / "model.py"
     path.write_text(source, encoding="utf-8")
