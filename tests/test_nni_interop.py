@@ -97,3 +97,24 @@ def test_run_is_an_nni_trial_command(tmp_path):
     final = float(json.loads(records[-1]["value"]))
     halfway = float(json.loads(records[0]["value"]))
     assert halfway == pytest.approx(final / 2)
+
+
+@pytest.mark.parametrize("tuner", [RandomTuner, TpeTuner])
+def test_nni_tuners_drive_hyperparameters_of_every_distribution(tuner, tmp_path):
+    """Variables, a function choice and a mutable layer: NNI's tuners sample our `--format nni`
+    space, and `run` gives the script exactly the values the tuner chose."""
+    script = HERE / "fixtures" / "search" / "hyper.py"
+    for number, parameters in enumerate(tuner_parameters(script, tuner, 4)):
+        choice = tmp_path / f"params{number}.json"
+        choice.write_text(json.dumps(parameters))
+        ran = subprocess.run([NAS, "run", str(script), "--choice", str(choice)], capture_output=True, text=True, check=False, env=environment())
+        assert ran.returncode == 0, ran.stderr
+        given = json.loads(ran.stdout.splitlines()[0])
+        for name in ("lr", "depth", "dropout", "width", "decay", "batch", "shift", "center", "spread", "ratio"):
+            assert given[name] == pytest.approx(parameters[f"hyper/{name}"], rel=1e-12)
+        power = parameters["hyper/power"]
+        assert given["power"] == given["depth"] ** (2 if power == "square(depth)" else 3)
+        plain = tmp_path / f"expanded{number}.py"
+        plain.write_bytes(api.expand(str(script), str(choice)))
+        expanded = subprocess.run([sys.executable, str(plain)], capture_output=True, text=True, check=False, env=environment())
+        assert expanded.stdout == ran.stdout, expanded.stderr

@@ -22,7 +22,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from nas_annotate.choice import Entry, Shape, decide
+from nas_annotate.choice import Entry, Param, Shape, decide
 from nas_annotate.search import Options, SearchProblem, search
 from nas_annotate.search import space as space_module
 from nas_annotate.search.results import summary
@@ -278,7 +278,7 @@ def test_an_empty_space_is_an_error(tmp_path):
     script.write_text("print('no layers')\n")
     result = subprocess.run([NAS, "search", str(script), "-o", str(tmp_path / "out")], check=False, capture_output=True, text=True, env=environment())
     assert result.returncode == 1
-    assert "error: no mutable layers to search" in result.stderr
+    assert "error: nothing to search: no mutable layer or hyperparameter annotation" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -418,3 +418,79 @@ def test_the_command_line_passes_every_option_through(trial, tmp_path):
 def test_a_progress_bar_on_request(trial, tmp_path, capsys):
     search(Options(script=str(trial), out=str(tmp_path / "out"), trials=2, sampler="random", progress=True), echo=lambda text: None)
     assert "2/2" in capsys.readouterr().err
+
+
+# --- hyperparameters ---------------------------------------------------------------------
+
+HYPER = HERE / "fixtures" / "search" / "hyper.py"
+
+
+def test_hyperparameters_get_the_matching_optuna_distributions():
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    found = load_space(str(HYPER)).distributions()
+    assert found["hyper/lr"] == CategoricalDistribution([0.1, 0.01, 0.001])
+    assert found["hyper/depth"] == IntDistribution(1, 4)
+    assert found["hyper/dropout"] == FloatDistribution(0, 1)
+    assert found["hyper/width"] == FloatDistribution(0, 10)
+    assert found["hyper/decay"] == FloatDistribution(0.0001, 0.1, log=True)
+    assert found["hyper/batch"] == FloatDistribution(1, 100, log=True)
+    assert found["hyper/power"] == CategoricalDistribution(["square(depth)", "cube(depth)"])
+    for name in ("shift", "center", "spread", "ratio"):
+        assert found[f"hyper/{name}:quantile"] == FloatDistribution(1e-6, 1 - 1e-6)
+    assert found["hyper/base:layer"] == CategoricalDistribution(["small", "large"])
+
+
+def test_normals_are_drawn_through_their_quantiles():
+    import random
+    import statistics
+
+    space = load_space(str(HYPER))
+    rng = random.Random(0)
+    base = {name: d.choices[0] if hasattr(d, "choices") else d.low for name, d in space.distributions().items()}
+    draws = [space.choice({**base, "hyper/shift:quantile": rng.random(), "hyper/center:quantile": rng.random()}) for _ in range(4000)]
+    shifts = [d["hyper/shift"] for d in draws]
+    assert statistics.mean(shifts) == pytest.approx(0, abs=0.06)
+    assert statistics.stdev(shifts) == pytest.approx(1, abs=0.06)
+    centers = [d["hyper/center"] for d in draws]
+    assert statistics.mean(centers) == pytest.approx(10, abs=0.12)
+    assert all(c * 2 == int(c * 2) for c in centers), "qnormal(10, 2, 0.5) lies on the 0.5 grid"
+
+
+def test_a_search_over_hyperparameters_gives_each_trial_valid_values(tmp_path):
+    from nas_annotate.choice import decide_param
+
+    params = {p.key: p for p in (Param.of(h) for h in api_analysis(HYPER).params)}
+    _, results = run_search(HYPER, tmp_path, trials=10, sampler="tpe", seed=4)
+    for row in results["trials"]:
+        assert row["state"] == "complete", row["stderr_tail"]
+        choice = row["choice"]
+        given = json.loads((tmp_path / "out" / row["log"]).read_text().splitlines()[0])
+        for key, param in params.items():
+            assert not isinstance(decide_param(param, choice[key]), str), (key, choice[key])
+            name = key.partition("/")[2]
+            if name == "power":
+                expected = given["depth"] ** (2 if choice[key] == "square(depth)" else 3)
+                assert given["power"] == expected
+            else:
+                assert given[name] == pytest.approx(choice[key], rel=1e-12)
+        assert given["base"] == {"small": 1, "large": 100}[choice["hyper/base"]["layer"]]
+        assert row["value"] == pytest.approx(sum(given.values()))
+    assert '"hyper/width"' in (tmp_path / "out" / "best_choice.json").read_text()
+
+
+def test_grid_needs_a_finite_space(tmp_path):
+    with pytest.raises(SearchProblem, match="'hyper/dropout' \\(uniform\\) takes infinitely many values"):
+        run_search(HYPER, tmp_path, sampler="grid")
+
+
+def test_grid_lists_randint_and_quniform_values():
+    space = SearchSpace([], [Param("m/a", "randint", (1, 4)), Param("m/b", "quniform", (0.2, 1.0, 0.25))])
+    assert space.grid() == {"m/a": [1, 2, 3], "m/b": [0.25, 0.5, 0.75, 1.0]}
+    assert space.size() == 12
+
+
+def api_analysis(path: Path):
+    from nas_annotate import api
+
+    return api.analyse_file(str(path))

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from ..diagnostics import CompileError, Diagnostic
 from .samplers import SAMPLERS, make_sampler
-from .space import SearchSpace, load_space, space_files
+from .space import NotFinite, SearchSpace, load_space, space_files
 
 DEFAULT_TRIALS = 20
 RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
@@ -248,13 +248,17 @@ def _fail_orphans(study: Any, worker_id: str) -> int:
 def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any, str, str]:
     import optuna
 
+    try:
+        grid = space.grid() if options.sampler == "grid" else {}
+    except NotFinite as exc:
+        raise SearchProblem(f"the grid sampler needs a finite space: {exc}") from None
     storage, url = _storage(options, out_dir)
     name = options.study or os.path.splitext(os.path.basename(options.script))[0]
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if options.prune else optuna.pruners.NopPruner()
     try:
         study = optuna.create_study(
             storage=storage, study_name=name, direction=options.direction, load_if_exists=True,
-            sampler=make_sampler(options.sampler, space.grid(), options.seed, options.population), pruner=pruner,
+            sampler=make_sampler(options.sampler, grid, options.seed, options.population), pruner=pruner,
         )
     except Exception as exc:  # noqa: BLE001  (whatever the storage says is the user's to read)
         raise SearchProblem(f"cannot open the study {name!r} in {url}: {exc}") from None
@@ -439,8 +443,9 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
     total = _trial_count(options, study, space)
     previous = len(study.get_trials(deepcopy=False))
+    size = space.size()
     say(
-        f"nas-annotate: searching {space.size():,} architecture(s) of {options.script} with {options.sampler}: "
+        f"nas-annotate: searching {f'{size:,} choices' if size is not None else 'a continuous space'} of {options.script} with {options.sampler}: "
         f"{total} trial(s), {options.jobs} at a time; study {name!r} in {url}"
         + (f" ({previous} trial(s) already there)" if previous else "")
     )

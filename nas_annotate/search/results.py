@@ -25,6 +25,9 @@ def summary(choice: dict[str, Any]) -> str:
     """A choice on one line: `cell2=max_pool[stem] cell3=...`."""
     parts = []
     for name, entry in zip(_short_names(list(choice)), choice.values()):
+        if not isinstance(entry, dict):  # a hyperparameter's value
+            parts.append(f"{name}={entry:.4g}" if isinstance(entry, float) else f"{name}={entry}")
+            continue
         inputs = entry.get("inputs") or []
         parts.append(f"{name}={entry['layer']}" + (f"[{','.join(inputs)}]" if inputs else ""))
     return " ".join(parts)

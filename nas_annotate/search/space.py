@@ -5,6 +5,15 @@ are one categorical `<key>:inputs` over every subset with a size in `input_num` 
 order the annotation lists them), so whatever a sampler proposes is a valid choice; when a
 layer has more than `MAX_SUBSETS` of them, one yes/no parameter per candidate instead, with
 the count brought into range by taking the first candidates or dropping the last ones.
+
+A hyperparameter (`@nni.variable`, `@nni.function_choice`) is one parameter named by its key,
+with the matching Optuna distribution: categorical for `choice` and function choices, an
+integer range for `randint` (upper bound excluded, as in NNI), a float range for `uniform`
+and `loguniform` (log scale) and their quantised forms (then rounded as NNI rounds,
+`clip(round(x / q) * q, low, high)`).  Optuna has no normal distribution: `normal(mu, sigma)`
+is sampled as a quantile `<key>:quantile` in (0, 1) mapped through the normal's inverse
+distribution function, so random sampling draws exactly the normal and model-based samplers
+see a bounded parameter; `lognormal` is its exponential; the q-forms are then rounded.
 """
 
 from __future__ import annotations
@@ -17,10 +26,15 @@ import math
 import os
 from typing import Any, NamedTuple
 
-from ..choice import Shape
+from statistics import NormalDist
+
+from ..choice import Param, Shape, quantise
 from ..diagnostics import CompileError, Diagnostic
 
 MAX_SUBSETS = 1024
+MAX_GRID = 10_000  # values of one numeric hyperparameter a grid may list
+QUANTILE = (1e-6, 1 - 1e-6)
+NORMALS = ("normal", "qnormal", "lognormal", "qlognormal")
 
 
 class LayerSpace(NamedTuple):
@@ -53,14 +67,19 @@ def _subsets(shape: Shape) -> tuple[tuple[int, ...], ...] | None:
     return tuple(subset for k in range(lo, hi + 1) for subset in itertools.combinations(range(count), k))
 
 
+class NotFinite(ValueError):
+    """A space with a continuous hyperparameter has no grid."""
+
+
 class SearchSpace:
-    """Optuna distributions for a set of layers, and the way back from parameters to a choice."""
+    """Optuna distributions for a set of layers and hyperparameters, and the way back from
+    parameters to a choice."""
 
-    def __init__(self, shapes: list[Shape]) -> None:
+    def __init__(self, shapes: list[Shape], params: list[Param] = ()) -> None:  # type: ignore[assignment]
         self.layers = [LayerSpace(shape, _subsets(shape)) for shape in shapes]
+        self.params = list(params)
 
-    def grid(self) -> dict[str, list[Any]]:
-        """Every parameter's values: the categories of each distribution."""
+    def _layer_grid(self) -> dict[str, list[Any]]:
         grid: dict[str, list[Any]] = {}
         for layer in self.layers:
             grid[layer.layer_param] = list(layer.shape.choice_labels)
@@ -73,28 +92,48 @@ class SearchSpace:
                     grid[layer.flag_param(index)] = [False, True]
         return grid
 
+    def grid(self) -> dict[str, list[Any]]:
+        """Every parameter's values, for the grid sampler; NotFinite when a hyperparameter is continuous."""
+        grid = self._layer_grid()
+        for param in self.params:
+            values = _values(param)
+            if values is None:
+                raise NotFinite(f"'{param.key}' ({param.dist}) takes infinitely many values: a grid needs choice, randint or q-uniform ones")
+            grid[param.key] = values
+        return grid
+
     def distributions(self) -> dict[str, Any]:
         from optuna.distributions import CategoricalDistribution
 
-        return {name: CategoricalDistribution(values) for name, values in self.grid().items()}
+        found: dict[str, Any] = {name: CategoricalDistribution(values) for name, values in self._layer_grid().items()}
+        for param in self.params:
+            found[_param_name(param)] = _distribution(param)
+        return found
 
-    def size(self) -> int:
-        """How many distinct choices the space holds."""
+    def size(self) -> int | None:
+        """How many distinct choices the space holds (None: infinitely many)."""
         total = 1
         for layer in self.layers:
             lo, hi = layer.shape.input_num
             subsets = sum(math.comb(len(layer.shape.input_labels), k) for k in range(lo, hi + 1))
             total *= len(layer.shape.choice_labels) * max(subsets, 1)
+        for param in self.params:
+            values = _values(param)
+            if values is None:
+                return None
+            total *= len(values)
         return total
 
     def fingerprint(self) -> str:
-        """A short hash of the parameters and their values: a study only resumes on the same space."""
-        text = json.dumps(sorted(self.grid().items()), sort_keys=True)
+        """A short hash of the parameters and their distributions: a study only resumes on the same space."""
+        from optuna.distributions import distribution_to_json
+
+        text = json.dumps(sorted((name, distribution_to_json(d)) for name, d in self.distributions().items()))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def choice(self, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """The choice document (labels) that `params` stands for."""
-        document: dict[str, dict[str, Any]] = {}
+    def choice(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The choice document (labels and values) that `params` stands for."""
+        document: dict[str, Any] = {}
         for layer in self.layers:
             shape = layer.shape
             inputs: tuple[int, ...] = ()
@@ -104,7 +143,57 @@ class SearchSpace:
             elif layer.subsets is None:
                 inputs = _in_range([params.get(layer.flag_param(i)) is True for i in range(len(shape.input_labels))], shape)
             document[shape.key] = {"layer": params[layer.layer_param], "inputs": [shape.input_labels[i] for i in inputs]}
+        for param in self.params:
+            document[param.key] = _decode(param, params[_param_name(param)])
         return document
+
+
+def _param_name(param: Param) -> str:
+    return f"{param.key}:quantile" if param.dist in NORMALS else param.key
+
+
+def _values(param: Param) -> list[Any] | None:
+    """A hyperparameter's values when they are finitely many (and at most MAX_GRID), else None."""
+    if param.chooses:
+        return list(param.args)
+    if param.dist == "randint":
+        low, high = param.args
+        return list(range(int(low), int(high))) if high - low <= MAX_GRID else None
+    if param.dist == "quniform":
+        low, high, q = param.args
+        first, last = math.ceil(low / q - 1e-9), math.floor(high / q + 1e-9)
+        if last - first + 1 > MAX_GRID:
+            return None
+        ends = {quantise("quniform", param.args, low), quantise("quniform", param.args, high)}
+        return sorted({quantise("quniform", param.args, k * q) for k in range(first, last + 1)} | ends)
+    return None
+
+
+def _distribution(param: Param) -> Any:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if param.chooses:
+        return CategoricalDistribution(list(param.args))
+    if param.dist == "randint":
+        return IntDistribution(int(param.args[0]), int(param.args[1]) - 1)
+    if param.dist in NORMALS:
+        return FloatDistribution(*QUANTILE)
+    low, high = float(param.args[0]), float(param.args[1])
+    return FloatDistribution(low, high, log=param.dist in ("loguniform", "qloguniform"))
+
+
+def _decode(param: Param, value: Any) -> Any:
+    """The choice document's value for the parameter's sampled `value`."""
+    if param.chooses or param.dist == "randint":
+        return value
+    if param.dist in NORMALS:
+        mu, sigma = float(param.args[0]), float(param.args[1])
+        value = NormalDist(mu, sigma).inv_cdf(value)
+        if param.dist in ("lognormal", "qlognormal"):
+            value = math.exp(value)
+    if param.dist.startswith("q"):
+        value = quantise(param.dist, param.args, value)
+    return float(value)
 
 
 def _in_range(flags: list[bool], shape: Shape) -> tuple[int, ...]:
@@ -169,7 +258,8 @@ def load_space(script: str, space: tuple[str, ...] = ()) -> SearchSpace:
     if diagnostics:
         raise CompileError(diagnostics)
     shapes = [Shape.of(layer) for analysis in analyses for layer in analysis.layers]
-    if not shapes:
+    params = [Param.of(param) for analysis in analyses for param in analysis.params]
+    if not shapes and not params:
         where = ", ".join(space) if space else script
-        raise CompileError([Diagnostic(where, 0, 0, "no mutable layers to search: the search space is empty")])
-    return SearchSpace(shapes)
+        raise CompileError([Diagnostic(where, 0, 0, "nothing to search: no mutable layer or hyperparameter annotation")])
+    return SearchSpace(shapes, params)
