@@ -839,26 +839,28 @@ def test_chosen_form_runs_under_plain_python(project, choice, expected):
     assert (result.returncode, result.stdout, result.stderr) == (0, unexpanded_import, "")
 
 
+def run_form(project: Path, form: str, choice: dict) -> subprocess.CompletedProcess:
+    """The trial under `nas-annotate run`, or its `expand --choice` output under python."""
+    if form == "run":
+        command = [NAS, "run", "train.py", "--choice", json.dumps(choice)]
+    else:
+        expanded = ["expand", "train.py", "--choice", json.dumps(choice), "-o", str(project / "expanded.py")]
+        subprocess.run([NAS, *expanded], check=True, cwd=project)
+        command = [sys.executable, "expanded.py"]
+    return subprocess.run(command, check=False, cwd=project, env=environment(), capture_output=True, text=True)
+
+
 @pytest.mark.parametrize("form", ["run", "chosen"])
 def test_tracebacks_name_the_source_lines(project, form):
     train = project / "train.py"
-    choice = json.dumps(choice_for(power="fail(epochs)"))
-    if form == "run":
-        command = [NAS, "run", "train.py", "--choice", choice]
-    else:
-        subprocess.run([NAS, "expand", "train.py", "--choice", choice, "-o", str(project / "expanded.py")], check=True, cwd=project)
-        command = [sys.executable, "expanded.py"]
-    result = subprocess.run(command, check=False, cwd=project, env=environment(), capture_output=True, text=True)
-    assert result.returncode == 1
-    assert "ZeroDivisionError" in result.stderr
-    assert f'line {line_of(train, "value = (square(epochs)")}, in main\n    value = (' in result.stderr
-    assert f'line {line_of(train, "return x / 0")}, in fail' in result.stderr
-    raised = subprocess.run(
-        command[:-1] + [json.dumps(choice_for(dropout=0.95))] if form == "run" else command,
-        check=False, cwd=project, env=environment(), capture_output=True, text=True,
-    )
-    if form == "run":
-        assert f"ValueError: dropout 0.95 at line {line_of(train, 'raise ValueError')}" in raised.stderr
+    failed = run_form(project, form, choice_for(power="fail(epochs)"))
+    assert failed.returncode == 1 and "ZeroDivisionError" in failed.stderr
+    assert f'line {line_of(train, "value = (square(epochs)")}, in main\n    value = (' in failed.stderr
+    assert f'line {line_of(train, "return x / 0")}, in fail' in failed.stderr
+    raised = run_form(project, form, choice_for(dropout=0.95))
+    assert raised.returncode == 1
+    assert f"ValueError: dropout 0.95 at line {line_of(train, 'raise ValueError')}" in raised.stderr
+    assert f'line {line_of(train, "raise ValueError")}, in main' in raised.stderr
 
 
 def test_sampled_choice_is_printed_and_reusable(project):
