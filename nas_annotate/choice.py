@@ -384,7 +384,8 @@ class Param(NamedTuple):
         grid = f" on the grid of q={args[2]!r}" if self.dist.startswith("q") else ""
         if self.dist in BOUNDED:
             return f"a number in [{args[0]!r}, {args[1]!r}]{grid}"
-        return ("a finite number" + grid) if grid else "a finite number"
+        kind = {"lognormal": "a positive number", "qlognormal": "a number >= 0"}.get(self.dist, "a finite number")
+        return kind + grid
 
 
 def quantise(dist: str, args: tuple[Any, ...], value: float) -> float:
@@ -422,6 +423,8 @@ def decide_param(param: Param, value: object) -> int | float | str:
     if param.dist == "randint":
         return value if isinstance(value, int) and args[0] <= value < args[1] else wrong
     if param.dist in BOUNDED and not args[0] <= value <= args[1]:
+        return wrong
+    if (param.dist == "lognormal" and value <= 0) or (param.dist == "qlognormal" and value < 0):
         return wrong
     if param.dist.startswith("q") and not math.isclose(quantise(param.dist, args, value), value, rel_tol=1e-9):
         return wrong

@@ -65,8 +65,9 @@ def check(paths: tuple[str, ...]) -> None:
     if diagnostics:
         _fail(CompileError(diagnostics))
     layers = sum(len(a.layers) for a in analyses)
+    params = sum(len(a.params) for a in analyses)
     files = sum(1 for a in analyses if a.annotations)
-    click.echo(f"ok: {layers} mutable layer(s) in {files} annotated file(s)")
+    click.echo(f"ok: {layers} mutable layer(s) and {params} hyperparameter(s) in {files} annotated file(s)")
 
 
 @main.command()

@@ -575,7 +575,10 @@ CHOICES = [
     ("qnormal(0, 1, 0.5)", 0.7, "expected a finite number on the grid of q=0.5, not 0.7"),
     ("lognormal(0, 1)", 2.5, "(2.5)"),
     ("qlognormal(0, 1, 2)", 4, "(4.0)"),
-    ("qlognormal(0, 1, 2)", 3, "expected a finite number on the grid of q=2, not 3"),
+    ("qlognormal(0, 1, 2)", 3, "expected a number >= 0 on the grid of q=2, not 3"),
+    ("qlognormal(0, 1, 2)", -2, "expected a number >= 0 on the grid of q=2, not -2"),
+    ("lognormal(0, 1)", 0, "expected a positive number, not 0"),
+    ("lognormal(0, 1)", -1.5, "expected a positive number, not -1.5"),
     ("uniform(0, 1)", {"value": 0.5}, "expected a number in [0, 1], not {'value': 0.5}"),
 ]
 
