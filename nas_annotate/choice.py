@@ -150,11 +150,11 @@ def parse_choice(text: str, path: str) -> ChoiceDocument:
     return ChoiceDocument(path, text, data)
 
 
-def load_choice(spec: str) -> ChoiceDocument:
-    """A choice given as a file path, or inline as a JSON/YAML document."""
+def load_choice(spec: str, origin: str = "<choice>") -> ChoiceDocument:
+    """A choice given as a file path, or inline as a JSON/YAML document (named `origin` in messages)."""
     stripped = spec.lstrip()
     if stripped.startswith("{") or "\n" in spec:
-        return parse_choice(spec, "<choice>")
+        return parse_choice(spec, origin)
     try:
         with open(spec, encoding="utf-8") as handle:
             text = handle.read()

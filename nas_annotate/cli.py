@@ -37,8 +37,8 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("-o", "--output", metavar="FILE", help="Write the document here (atomically) instead of stdout.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "yaml", "nni"]), default="json", show_default=True,
-    help="json or yaml: our search space; nni: NNI's annotation search space.",
+    "--format", "fmt", type=click.Choice(["json", "yaml", "nni", "nni-flat"]), default="json", show_default=True,
+    help="json or yaml: our search space; nni: NNI's annotation search space; nni-flat: the same flattened for NNI 3's tuners.",
 )
 def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
     """Print the search space of the annotated files and directories PATH..."""

@@ -49,11 +49,9 @@ def report(value: Any, step: int | None = None) -> None:
         with open(channel, "a", encoding="utf-8") as stream:
             stream.write(line + "\n")
         return
-    if os.environ.get("NNI_PLATFORM"):
-        try:
-            import nni  # type: ignore[import-not-found]
-        except ImportError:
-            return
+    nni = _nni()
+    if nni is not None:
+        nni_parameters()  # NNI takes no result from a trial that has not asked for its parameters
         if step is None:
             nni.report_final_result(number)
         else:
@@ -69,6 +67,27 @@ def intermediate(value: Any) -> None:
 def final(value: Any) -> None:
     """Report `value` as the final result."""
     report(value)
+
+
+def _nni() -> Any:
+    """The `nni` module when this process is an NNI trial (`NNI_PLATFORM` set), else None."""
+    if not os.environ.get("NNI_PLATFORM"):
+        return None
+    try:
+        import nni  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return nni
+
+
+def nni_parameters() -> dict[str, Any] | None:
+    """This NNI trial's parameters, asked of NNI once however many ask (the choice, a report,
+    `@nni.get_next_parameter()`); None when the process is not an NNI trial."""
+    nni = _nni()
+    if nni is None:
+        return None
+    current = nni.get_current_parameter()
+    return dict(current if current is not None else nni.get_next_parameter() or {})
 
 
 def reported() -> list[tuple[int | None, float]]:

@@ -87,7 +87,7 @@ def _as_document(choice: str | dict[str, Any] | ChoiceDocument, origin: str) -> 
             return choice
         if isinstance(choice, dict):
             return parse_choice(json.dumps(choice), origin)
-        return load_choice(choice)
+        return load_choice(choice, origin)
     except CompileError as exc:
         raise ChoiceError(str(exc)) from None
 
@@ -99,13 +99,11 @@ def _find_choice() -> None:
     if spec:
         _state.document = _as_document(spec, ENV)
         return
-    if os.environ.get("NNI_PLATFORM"):
-        try:
-            import nni  # type: ignore[import-not-found]
-        except ImportError:
-            return
-        parameters = nni.get_next_parameter() or {}
-        _state.document = _as_document(dict(parameters), "NNI parameters")
+    from .reporting import nni_parameters
+
+    parameters = nni_parameters()
+    if parameters is not None:
+        _state.document = _as_document(parameters, "NNI parameters")
 
 
 def register(module: str, keys: Sequence[str]) -> None:

@@ -9,6 +9,7 @@ from .choice import NNI_LAYER
 from .model import Hyperparameter
 from .pipeline import Analysis
 
+
 def _param(param: Hyperparameter) -> dict[str, Any]:
     """NNI's entry of a variable or function choice: `{"_type": ..., "_value": [...]}`."""
     return {"_type": param.dist, "_value": param.values}
@@ -70,6 +71,27 @@ def nni_search_space(analyses: list[Analysis]) -> dict[str, Any]:
     return _in_source_order(space, analyses)
 
 
+def nni_flat_search_space(analyses: list[Analysis]) -> dict[str, Any]:
+    """NNI's annotation space flattened for its HPO tuners, as NNI's `convert_nas_search_space`
+    flattens it (NNI 3 tuners take only this): per layer, `_mutable_layer/<key>/layer/`
+    `layer_choice` (choice), `optional_input_size` (randint) and `optional_input_chosen_state`
+    (randint), which `expand`, `run` and `search` decode as NNI does."""
+    flat: dict[str, Any] = {}
+    for key, entry in nni_search_space(analyses).items():
+        if entry["_type"] != "mutable_layer":
+            flat[key] = entry
+            continue
+        layer = entry["_value"][NNI_LAYER]
+        size = layer["optional_input_size"]
+        lo, hi = ([size, size] if isinstance(size, int) else size) if size else [0, 0]
+        states = len(layer["optional_inputs"]) ** hi if layer["optional_inputs"] else 1
+        prefix = f"_mutable_layer/{key}/{NNI_LAYER}/"
+        flat[prefix + "layer_choice"] = {"_type": "choice", "_value": layer["layer_choice"]}
+        flat[prefix + "optional_input_size"] = {"_type": "randint", "_value": [lo, hi + 1]}
+        flat[prefix + "optional_input_chosen_state"] = {"_type": "randint", "_value": [0, states]}
+    return flat
+
+
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -84,9 +106,11 @@ def to_json(value: Any, pad: str = "") -> str:
 
 
 def render(analyses: list[Analysis], fmt: str) -> str:
-    """The document in `fmt` (json, yaml or nni), as text ending with a newline."""
+    """The document in `fmt` (json, yaml, nni or nni-flat), as text ending with a newline."""
     if fmt == "nni":
         return to_json(nni_search_space(analyses)) + "\n"
+    if fmt == "nni-flat":
+        return to_json(nni_flat_search_space(analyses)) + "\n"
     space = search_space(analyses)
     if fmt == "yaml":
         import yaml

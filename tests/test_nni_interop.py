@@ -118,3 +118,32 @@ def test_nni_tuners_drive_hyperparameters_of_every_distribution(tuner, tmp_path)
         plain.write_bytes(api.expand(str(script), str(choice)))
         expanded = subprocess.run([sys.executable, str(plain)], capture_output=True, text=True, check=False, env=environment())
         assert expanded.stdout == ran.stdout, expanded.stderr
+
+
+@pytest.mark.parametrize("script", [*SCRIPTS, HERE / "fixtures" / "search" / "hyper.py"], ids=lambda p: p.name)
+def test_nni_flat_is_what_nni_converts_our_nni_format_to(script):
+    converted = nas_utils.convert_nas_search_space(json.loads(api.extract([str(script)], "nni")))
+    assert json.loads(api.extract([str(script)], "nni-flat")) == converted
+
+
+def test_nni_3_tuners_take_nni_flat_as_it_is(tmp_path):
+    script = HERE / "fixtures" / "search" / "hyper.py"
+    tuner = TpeTuner(seed=1)
+    tuner.update_search_space(json.loads(api.extract([str(script)], "nni-flat")))
+    choice = tmp_path / "params.json"
+    choice.write_text(json.dumps(tuner.generate_parameters(0)))
+    ran = subprocess.run([NAS, "run", str(script), "--choice", str(choice)], capture_output=True, text=True, check=False, env=environment())
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_a_report_before_any_choice_asks_nni_for_the_parameters_first(tmp_path):
+    """A script that reports before any layer is decided (here: it has no layer at all) still
+    reports: NNI refuses results from a trial that has not asked for its parameters."""
+    script = tmp_path / "only_reports.py"
+    script.write_text('value = 0.5\n"""@nni.report_intermediate_result(value)"""\n"""@nni.report_final_result(value)"""\n')
+    (tmp_path / "parameter.cfg").write_text(json.dumps({"parameter_id": 2, "parameter_source": "algorithm", "parameters": {}}))
+    env = environment(NNI_PLATFORM="local", NNI_SYS_DIR=str(tmp_path), NNI_OUTPUT_DIR=str(tmp_path), NNI_TRIAL_JOB_ID="t", NNI_EXP_ID="e")
+    result = subprocess.run([NAS, "run", str(script)], capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line[8:]) for line in (tmp_path / ".nni" / "metrics").read_text().splitlines()]
+    assert [(r["type"], r["parameter_id"]) for r in records] == [("PERIODICAL", 2), ("FINAL", 2)]

@@ -76,6 +76,7 @@ def fake_nni(monkeypatch, parameters: dict) -> list:
         return parameters
 
     module.get_next_parameter = get_next_parameter  # type: ignore[attr-defined]
+    module.get_current_parameter = lambda: parameters if calls else None  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "nni", module)
     monkeypatch.setenv("NNI_PLATFORM", "local")
     return calls
