@@ -11,7 +11,8 @@ total wall time, the wall time per trial (total / trials), the mean trial durati
 side records it, and the ratio nas-annotate / Keras Tuner of wall time per trial (goal
 <= 1.1); also nas-annotate with `--fresh` (a new interpreter per trial), to show what the fork
 server saves.  The samplers draw different architectures, so some of the difference is the
-mix of ops.  Needs keras-tuner (`pip install keras-tuner`).  A benchmark, not a test.
+mix of ops.  Needs keras-tuner and tensorboard (Keras Tuner imports it in every trial on
+TensorFlow): `pip install keras-tuner tensorboard`.  A benchmark, not a test.
 """
 
 from __future__ import annotations
