@@ -1,8 +1,10 @@
-"""An MNIST-style trial written in NNI's released `@nni.mutable_layers(...)` form, over
-scikit-learn's bundled digits: an NNI script runs here as it is.
+"""An MNIST-style trial written as NNI's released annotation examples are — mutable layers in
+the `@nni.mutable_layers(...)` form, hyperparameters with `@nni.variable`, results with
+`@nni.report_*` — over scikit-learn's bundled digits: an NNI script runs here as it is.
 
     nas-annotate extract --format nni examples/nni_form/mnist_style.py
     nas-annotate run examples/nni_form/mnist_style.py --sample random
+    nas-annotate search examples/nni_form/mnist_style.py --trials 6 -- --epochs 3
 """
 
 import argparse
@@ -88,10 +90,18 @@ def main():
     images, labels = images[order], digits.target[order]
     cut = int(0.8 * len(images))
     train_x, train_y = images[:cut][: args.limit], labels[:cut][: args.limit]
+    """@nni.variable(nni.choice(0.01, 0.003, 0.001), name=learning_rate)"""
+    learning_rate = 0.01
+    """@nni.variable(nni.choice(16, 32, 64), name=batch_size)"""
+    batch_size = 32
     model = build_model()
-    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(train_x, train_y, epochs=args.epochs, batch_size=32, verbose=0)
-    _, accuracy = model.evaluate(images[cut:], labels[cut:], verbose=0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    for _ in range(args.epochs):
+        model.fit(train_x, train_y, epochs=1, batch_size=batch_size, verbose=0)
+        _, accuracy = model.evaluate(images[cut:], labels[cut:], verbose=0)
+        """@nni.report_intermediate_result(accuracy)"""
     print(f"validation accuracy: {accuracy:.4f}")
     """@nni.report_final_result(accuracy)"""
 
