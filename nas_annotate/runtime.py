@@ -71,7 +71,7 @@ def set_choice(choice: str | dict[str, Any] | None = None, *, sample: str | None
         _state.sampler = sample
         _state.rng.seed(seed)
     if choice is not None:
-        _state.document = _as_document(choice, "set_choice()")
+        _state.document = _as_document(choice, "<choice>" if isinstance(choice, str) else "set_choice()")
     _state.resolved = choice is not None or sample is not None
 
 
