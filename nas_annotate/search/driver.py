@@ -190,9 +190,14 @@ class _Worker:
         *lines, self.buffer = self.buffer.split(b"\n")
         return [json.loads(line) for line in lines if line.strip()]
 
-    def close(self) -> None:
-        if self.process.stdin:
+    def stop(self) -> None:
+        """Tell the worker to end (it stops any trial still running)."""
+        if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
+
+    def close(self) -> None:
+        """Stop the worker and wait for it."""
+        self.stop()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -421,10 +426,6 @@ class _Search:
 
 def search(options: Options, echo: Callable[[str], None] | None = None) -> Outcome:
     """Run the search `options` describe; return where its results are."""
-    import optuna
-
-    from .results import write_results
-
     say = echo or ((lambda text: None) if options.quiet else (lambda text: print(text, file=sys.stderr)))
     if options.sampler not in SAMPLERS:
         raise SearchProblem(f"unknown sampler {options.sampler!r}: use one of {', '.join(SAMPLERS)}")
@@ -435,6 +436,18 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
     space = load_space(options.script, options.space)
     out_dir = options.out_dir
     os.makedirs(os.path.join(out_dir, "trials"), exist_ok=True)
+    worker = _Worker(options, out_dir)  # its imports overlap the study's set-up
+    try:
+        return _search(options, space, out_dir, worker, say)
+    finally:
+        worker.close()
+
+
+def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker, say: Callable[[str], None]) -> Outcome:
+    import optuna
+
+    from .results import write_results
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study, name, url = _open_study(options, space, out_dir)
     driver = _Search(options, space, study, out_dir, say)
@@ -451,7 +464,6 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
     )
     outcome = Outcome(out_dir, name, url)
     progress = _Progress(total, options, say)
-    worker = _Worker(options, out_dir)
     old_term = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         for module, error in worker.ready().items():
@@ -467,7 +479,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
     finally:
         signal.signal(signal.SIGTERM, old_term)
         progress.close()
-        worker.close()
+        worker.stop()  # the worker ends while the results are written
         outcome.finished = driver.finished
     outcome.results = write_results(study, space, options, out_dir, final=True, echo=None if options.quiet else print)
     return outcome

@@ -166,7 +166,9 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--trial"]:
         return run_trial(json.loads(argv[1]))
     serve()
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # no interpreter shutdown: with TensorFlow loaded it takes seconds
 
 
 if __name__ == "__main__":
