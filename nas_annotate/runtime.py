@@ -153,15 +153,20 @@ def decide(
     if decision is None and _state.sampler is not None:
         decision = _sample(shape)
     if decision is None:
-        origin = f"the choice ({_state.document.path}) has no entry for it" if _state.document else "no choice was given"
-        raise ChoiceError(
-            f"{_where()}error: no choice for '{key}': {origin}. Allowed: {shape.describe()}. "
-            f"Give a choice with `nas-annotate run --choice FILE`, {ENV}, or nas_annotate.runtime.set_choice(); "
-            "`--sample random` tries one at random"
-        )
+        raise _no_choice(key, shape.describe(), _where())
     _state.decisions[key] = decision
     _state.shapes[key] = shape
     return decision
+
+
+def _no_choice(key: str, allowed: str, where: str) -> ChoiceError:
+    """The error for a layer or hyperparameter that nothing chooses."""
+    origin = f"the choice ({_state.document.path}) has no entry for it" if _state.document else "no choice was given"
+    return ChoiceError(
+        f"{where}error: no choice for '{key}': {origin}. Allowed: {allowed}. "
+        f"Give a choice with `nas-annotate run --choice FILE`, {ENV}, or nas_annotate.runtime.set_choice(); "
+        "`--sample random` tries one at random"
+    )
 
 
 def get_next_parameter() -> dict[str, Any]:
@@ -203,12 +208,7 @@ def _decide_param(param: Param) -> int | float:
     if made is None and _state.sampler is not None:
         made = _sample_param(param)
     if made is None:
-        origin = f"the choice ({_state.document.path}) has no entry for it" if _state.document else "no choice was given"
-        raise ChoiceError(
-            f"{_where(3)}error: no choice for '{param.key}': {origin}. Allowed: {param.describe()}. "
-            f"Give a choice with `nas-annotate run --choice FILE`, {ENV}, or nas_annotate.runtime.set_choice(); "
-            "`--sample random` tries one at random"
-        )
+        raise _no_choice(param.key, param.describe(), _where(3))
     _state.decisions[param.key] = made
     _state.shapes[param.key] = param
     return made
