@@ -1,6 +1,6 @@
 """Benchmark: how much does compiling annotations cost next to an `ast` round trip?
 
-    .venv/bin/python benchmarks/bench_compiler.py [--runs N] [--cli-runs N] [--annotations K] [--profile]
+    .venv/bin/python benchmarks/bench_compiler.py [--runs N] [--cli-runs N] [--annotations K] [--profile] [--json PATH]
 
 (any Python with nas_annotate and click importable; the subprocesses use this interpreter
 and the `nas-annotate` script beside it).
@@ -17,6 +17,8 @@ functions and in methods; candidates with arguments, `input_num` ranges,
 - `expand` of a same-size file without any annotation, against merely reading it;
 - `nas-annotate --help` wall time in a subprocess against `python -c pass`;
 - which modules `nas-annotate --help` imports (`python -X importtime`).
+
+`--json PATH` also writes the medians (ms) and the ratios as JSON.
 
 This is a script, not a test: it prints numbers (it only checks that its inputs are valid).
 """
@@ -325,6 +327,7 @@ def main() -> None:
     parser.add_argument("--cli-runs", type=int, default=10, help="subprocess runs per measurement")
     parser.add_argument("--annotations", type=int, default=500)
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of expand and extract")
+    parser.add_argument("--json", metavar="PATH", help="also write the key results (medians in ms, ratios) here")
     args = parser.parse_args()
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -377,9 +380,13 @@ def main() -> None:
             runs,
         )
         base = measured[0][1]
+        results: dict[str, float] = {"lines": nlines, "layers": len(space), "runs": runs}
         print(f"\nin-process, {runs} interleaved runs     best        median    best/best   median of paired ratios")
         for name, times in measured:
             paired = statistics.median(t / b for t, b in zip(times, base))
+            if name.startswith("api."):
+                key = name[4:].split("(")[0]
+                results |= {f"{key}_ms": statistics.median(times) * 1000, f"{key}_ratio": paired}
             print(f"  {name:32s} {ms(min(times))}  {ms(statistics.median(times))}    {min(times) / min(base):6.2f}x     {paired:6.2f}x")
         read = timeit(read_plain, runs)
         noann = timeit(lambda: api.expand(plain_path, "{}"), runs)
@@ -390,6 +397,8 @@ def main() -> None:
         print(f"  {'read the file (open/read)':32s} {ms(read[0])}  {ms(read[1])}")
         print(f"  {'api.expand(plain, {})':32s} {ms(noann[0])}  {ms(noann[1])}    {noann[0] / read[0]:6.1f}x of a read")
         print(f"  {'(ast.parse of it, for scale)':32s} {ms(plain_parse[0])}  {ms(plain_parse[1])}")
+        results |= {"baseline_ms": statistics.median(base) * 1000, "plain_read_ms": read[1] * 1000,
+                    "plain_expand_ms": noann[1] * 1000, "plain_parse_ms": plain_parse[1] * 1000}
 
         script = console_script()
         cli_runs = args.cli_runs
@@ -403,6 +412,10 @@ def main() -> None:
         print(f"  {label:32s} {ms(click_only[0])}  {ms(click_only[1])}")
         print(f"  {'nas-annotate --help':32s} {ms(help_script[0])}  {ms(help_script[1])}   (+{(help_script[1] - empty[1]) * 1000:.1f} ms over python -c pass, median)")
         print(f"  {'python -m nas_annotate --help':32s} {ms(help_module[0])}  {ms(help_module[1])}")
+        results |= {"python_pass_ms": empty[1] * 1000, "help_ms": help_script[1] * 1000, "cli_runs": cli_runs}
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(results, handle, indent=2)
 
         roots, info = import_summary()
         print("\n`python -X importtime -m nas_annotate --help`: top-level imports by cumulative time")

@@ -1,14 +1,16 @@
 """Warm and cold `nas-annotate run` of a small annotated script, against `python` on it pre-expanded.
 
-    python benchmarks/bench_run.py [--runs 15]
+    python benchmarks/bench_run.py [--runs 15] [--json PATH]
 
 Prints the median wall time of each and the difference in milliseconds, and the imports that
-the warm `run` path adds (from `python -X importtime`). A benchmark, not a test.
+the warm `run` path adds (from `python -X importtime`); `--json PATH` also writes the medians.
+A benchmark, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -71,7 +73,9 @@ def _time(command: list[str], env: dict[str, str], cwd: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument("--json", metavar="PATH", help="also write the medians (ms) here")
+    args = parser.parse_args()
+    runs = args.runs
     work = tempfile.mkdtemp(prefix="nas-annotate-bench-")
     try:
         script = os.path.join(work, "small.py")
@@ -98,6 +102,10 @@ def main() -> None:
               f"  (+{statistics.median(warm) - statistics.median(plain):.1f} ms, goal <= 100 ms)")
         print(f"nas-annotate run, cold (no cache) : median {statistics.median(cold):7.1f} ms"
               f"  (+{statistics.median(cold) - statistics.median(plain):.1f} ms)")
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"runs": runs, "plain_ms": statistics.median(plain), "warm_ms": statistics.median(warm),
+                           "cold_ms": statistics.median(cold), "cold_runs": len(cold)}, handle, indent=2)
 
         result = subprocess.run([sys.executable, "-X", "importtime"] + run[1:], env=env, cwd=work,
                                 capture_output=True, text=True, check=True)

@@ -4,12 +4,15 @@ The toy trial (tests/fixtures/search/trial.py, 3,750 architectures, best score 1
 known score function, so this runs the samplers in-process on the very encoding `search`
 uses, with no script runs: a measure of the algorithms, not of the machinery.
 
-    python benchmarks/bench_samplers.py [--seeds 20] [--budgets 40 60 100]
+    python benchmarks/bench_samplers.py [--seeds 20] [--budgets 40 60 100] [--json PATH]
+
+`--json PATH` also writes, per sampler, how many seeds found the optimum within each budget.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -47,20 +50,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--budgets", type=int, nargs="+", default=[40, 60, 100])
+    parser.add_argument("--json", metavar="PATH", help="also write the counts here")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budget = max(args.budgets)
     print(f"toy trial: 3,750 architectures; {args.seeds} seeds; optimum found within N trials")
     print(f"{'sampler':<10}" + "".join(f"{'N=' + str(b):>8}" for b in args.budgets) + f"{'median':>9}{'time':>8}")
+    results: dict[str, dict[str, int]] = {}
     for sampler in SAMPLERS:
         if sampler == "grid":
             continue
         started = time.perf_counter()
         hits = [first_hit(sampler, seed, budget) for seed in range(args.seeds)]
-        counts = "".join(f"{sum(h is not None and h <= b for h in hits):>5}/{args.seeds:<2}" for b in args.budgets)
+        results[sampler] = {str(b): sum(h is not None and h <= b for h in hits) for b in args.budgets}
+        counts = "".join(f"{results[sampler][str(b)]:>5}/{args.seeds:<2}" for b in args.budgets)
         found = [h for h in hits if h is not None]
         median = f"{statistics.median(found):g}" if len(found) * 2 > len(hits) else f">{budget}"
         print(f"{sampler:<10}{counts}{median:>9}{time.perf_counter() - started:>7.1f}s")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"seeds": args.seeds, "found_within": results}, handle, indent=2)
 
 
 if __name__ == "__main__":

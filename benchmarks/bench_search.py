@@ -1,7 +1,7 @@
 """Search overhead: the digits architecture search under Keras Tuner's `RandomSearch` (a
 hand-written hypermodel) and under `nas-annotate search --sampler random`, side by side.
 
-    python benchmarks/bench_search.py [--trials 10] [--epochs 3] [--repeat 1]
+    python benchmarks/bench_search.py [--trials 10] [--epochs 3] [--repeat 1] [--json PATH]
 
 Both sides search the space of examples/digits/train.py (the hypermodel reuses its ops and
 data) with the same budget and training: Adam 1e-2, batch 32, `--epochs`, validation on the
@@ -12,7 +12,8 @@ side records it, and the ratio nas-annotate / Keras Tuner of wall time per trial
 <= 1.1); also nas-annotate with `--fresh` (a new interpreter per trial), to show what the fork
 server saves.  The samplers draw different architectures, so some of the difference is the
 mix of ops.  Needs keras-tuner and tensorboard (Keras Tuner imports it in every trial on
-TensorFlow): `pip install keras-tuner tensorboard`.  A benchmark, not a test.
+TensorFlow): `pip install keras-tuner tensorboard`.  `--json PATH` also writes the wall times
+per trial and the ratios.  A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--json", metavar="PATH", help="also write the wall times per trial (s) and ratios here")
     parser.add_argument("--keras-tuner-child", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.keras_tuner_child:
@@ -230,6 +232,11 @@ def main() -> None:
         print(f"{name} / Keras Tuner, wall time per trial: {per_trial[name] / base:.2f}x")
     ratio = per_trial[names[1]] / base
     print(f"goal <= {GOAL}x: {'met' if ratio <= GOAL else 'not met'} ({ratio:.2f}x)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "trials": args.trials, "epochs": args.epochs, "repeat": args.repeat, "goal": GOAL,
+            "s_per_trial": per_trial, "ratios": {name: per_trial[name] / base for name in names[1:]},
+        }, indent=2))
 
 
 if __name__ == "__main__":

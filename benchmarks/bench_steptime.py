@@ -1,16 +1,17 @@
 """Training-step time of the digits trial built from generated code, against the same
 architecture written by hand in Keras: same process, same data, after warm-up.
 
-    python benchmarks/bench_steptime.py [--steps 200] [--rounds 5]
+    python benchmarks/bench_steptime.py [--steps 200] [--rounds 5] [--json PATH]
 
 Prints the median step time of each model and the ratios (goal 1.00 ± 0.03: generated code
 must cost nothing), for the chosen form (`expand --choice`) and the run-time form (what
-`nas-annotate run` executes). A benchmark, not a test.
+`nas-annotate run` executes); `--json PATH` also writes them. A benchmark, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--json", metavar="PATH", help="also write the medians (ms/step) and ratios here")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import tensorflow as tf
@@ -92,9 +94,13 @@ def main() -> None:
     print(f"tensorflow {tf.__version__}, python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
     print(f"{args.rounds} rounds x {args.steps} train_on_batch steps of {args.batch}, models interleaved in rotating order; {counts['hand-written Keras']} parameters each")
     base = statistics.median(times["hand-written Keras"])
+    results = {"steps": args.steps, "rounds": args.rounds, "batch": args.batch, "models": {}}
     for name, samples in times.items():
         median = statistics.median(samples)
+        results["models"][name] = {"ms_per_step": median, "ratio": median / base}
         print(f"  {name:24s} median {median:7.3f} ms/step   ratio {median / base:5.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
