@@ -29,7 +29,9 @@ MARKERS = (
 )
 _NAMES = r"(mutable_layers?|report_intermediate_result|report_final_result|variable|function_choice|get_next_parameter)(?!\w)"
 MARKER_RE = re.compile(r"\s*@nni\." + _NAMES)
-_COMMENT_CANDIDATE = re.compile(r"^([ \t]*)#[ \t]*@nni\." + _NAMES, re.M)
+# at the start of a line, whichever its line break (a lone "\r" ends a line too)
+_COMMENT_CANDIDATE = re.compile(r"(?:^|(?<=\r))([ \t\f]*)#[ \t]*@nni\." + _NAMES, re.M)
+_LEADING = re.compile(r"[ \t\f]*")
 # the annotation kind each marker name starts
 KINDS = {
     "mutable_layer": "mutable_layer",
@@ -44,6 +46,16 @@ KINDS = {
 TARGETED = ("variable", "function_choice")
 _STRING_START = re.compile(r"([rRuUbBfF]*)('''|\"\"\"|'|\")")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_CONTEXTS = {ast.FunctionDef: "function", ast.AsyncFunctionDef: "async", ast.ClassDef: "class"}
+
+
+def _level(line: str, col: int) -> int:
+    """The indentation Python sees for what starts at `col` of `line`: a form feed in the
+    leading whitespace resets the count to 0 (ast's columns count it as a character)."""
+    prefix = line[:col]
+    if "\f" in prefix and not prefix.strip(" \t\f"):
+        return col - prefix.rfind("\f") - 1
+    return col
 
 
 def has_annotations(text: str) -> bool:
@@ -90,6 +102,7 @@ class RawAnnotation:
     scope: str
     body: Body
     target: ast.stmt | None = None
+    context: str = "module"  # where it stands: 'module', 'class', 'function' or 'async' (function)
 
 
 @dataclass
@@ -110,6 +123,7 @@ class _Walker:
         self.source = source
         self.stmts: list[_Stmt] = []
         self.strings: list[tuple[ast.Expr, str, str, ast.stmt | None]] = []
+        self.contexts: dict[str, str] = {"": "module"}
 
     def walk(self, body: list[ast.stmt], parent: int, scope: str) -> None:
         char_col = self.source.char_col
@@ -122,7 +136,7 @@ class _Walker:
                         self.strings.append((node, kind, scope, body[i + 1] if i + 1 < len(body) else None))
             decorators = getattr(node, "decorator_list", None)
             start = decorators[0].lineno if decorators else node.lineno
-            col = char_col(node.lineno, node.col_offset)
+            col = _level(self.source.line(node.lineno), char_col(node.lineno, node.col_offset))
             index = len(self.stmts)
             clauses = _clauses(node) if type(node) in _COMPOUND else ()
             body0 = _first_line(clauses[0][1] if clauses[0][0] is None else [clauses[0][0]]) if clauses else None
@@ -130,6 +144,7 @@ class _Walker:
             inner = scope
             if isinstance(node, _SCOPES):
                 inner = f"{scope}.{node.name}" if scope else node.name
+                self.contexts[inner] = _CONTEXTS[type(node)]
             for header, block in clauses:
                 if header is None:
                     self.walk(block, index, inner)
@@ -172,8 +187,9 @@ def _clause_start(source: Source, header: ast.AST) -> tuple[int, int]:
     if hasattr(header, "pattern"):
         line = header.pattern.lineno  # type: ignore[attr-defined]
         text = source.line(line)
-        return line, len(text) - len(text.lstrip())
-    return header.lineno, source.char_col(header.lineno, header.col_offset)  # type: ignore[attr-defined]
+        return line, _level(text, len(text) - len(text.lstrip()))
+    col = source.char_col(header.lineno, header.col_offset)  # type: ignore[attr-defined]
+    return header.lineno, _level(source.line(header.lineno), col)  # type: ignore[attr-defined]
 
 
 def _kind(text: str) -> str | None:
@@ -194,6 +210,7 @@ def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
     found = [_from_string(source, node, kind, scope, target) for node, kind, scope, target in walker.strings]
     diagnostics: list[Diagnostic] = []
     _from_comments(source, walker.stmts, found, diagnostics)
+    found = [replace(a, context=walker.contexts.get(a.scope, "module")) for a in found]
     found.sort(key=lambda a: (a.region.line, a.region.col))
     return _without_annotated_targets(source, found), diagnostics
 
@@ -289,6 +306,7 @@ def _from_comments(
     for match in _COMMENT_CANDIDATE.finditer(source.text):
         line = bisect.bisect_right(source.line_offsets, match.start())
         indent = match.group(1)
+        level = _level(indent, len(indent))
         if line in in_strings:
             continue
         place = _statement_position(source, stmts, starts, line)
@@ -298,20 +316,25 @@ def _from_comments(
             message = "an annotation must stand where a statement may stand, not inside an expression"
             diagnostics.append(source.diagnostic(line, len(indent) + 1, message))
             continue
-        scope = _comment_scope(stmts, starts, line, len(indent))
+        scope = _comment_scope(stmts, starts, line, level)
         if isinstance(scope, tuple):
             diagnostics.append(source.diagnostic(line, len(indent) + 1, scope[0]))
             continue
         pieces = []
         file_line = line
-        while file_line <= len(source.lines) and source.line(file_line).startswith(indent + "#"):
-            if file_line > line and _COMMENT_CANDIDATE.match(source.line(file_line)):
+        while file_line <= len(source.lines):
+            text = source.line(file_line)
+            leading = _LEADING.match(text).group(0)  # type: ignore[union-attr]
+            # the block's lines: a '#' at the same indentation (after any form feed)
+            if not text.startswith("#", len(leading)) or leading.rpartition("\f")[2] != indent.rpartition("\f")[2]:
                 break
-            pieces.append((file_line, len(indent) + 1, source.line(file_line)[len(indent) + 1 :] + "\n"))
+            if file_line > line and _COMMENT_CANDIDATE.match(text):
+                break
+            pieces.append((file_line, len(leading) + 1, text[len(leading) + 1 :] + "\n"))
             file_line += 1
         region = Region(line, len(indent), pieces[-1][0], len(source.line(pieces[-1][0])))
         kind = KINDS[match.group(2)]
-        target = _next_statement(source, stmts, starts, region.end_line, len(indent)) if kind in TARGETED else None
+        target = _next_statement(source, stmts, starts, region.end_line, level) if kind in TARGETED else None
         found.append(RawAnnotation(kind, "comment", region, indent, scope, _body(pieces), target))
 
 

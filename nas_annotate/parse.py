@@ -79,7 +79,8 @@ class ParsedBody:
 
 
 class _Parser:
-    def __init__(self, body: Body, whole: bool, parsed: dict[str, ast.expr]) -> None:
+    def __init__(self, body: Body, whole: bool, parsed: dict[str, ast.expr], context: str) -> None:
+        self.context = context
         self.body = body
         self.parsed = parsed
         self.text = body.text
@@ -151,8 +152,25 @@ class _Parser:
         except SyntaxError as exc:
             self.error(start + _offset_in(text, exc.lineno or 1, exc.offset or 1), f"invalid expression in @nni.{name}(...): {exc.msg}")
             return ParsedBody([], end, self.errors)
+        if ("await" in text or "yield" in text) and self.suspends(node, text, start):
+            return ParsedBody([], end, self.errors)
         self.rest(end)
         return ParsedBody([], end, self.errors, FieldValue(name, start, text, node, start))
+
+    def suspends(self, node: ast.expr, text: str, start: int) -> bool:
+        """Report an `await` outside an async function, or a `yield` outside a function: the
+        expanded code runs the annotation's expressions where the annotation stands."""
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Await) and self.context != "async":
+                where = "outside an async function"
+            elif isinstance(inner, (ast.Yield, ast.YieldFrom)) and self.context not in ("function", "async"):
+                where = "outside a function"
+            else:
+                continue
+            word = "await" if isinstance(inner, ast.Await) else "yield"
+            self.error(start + _offset_in(text, inner.lineno, inner.col_offset + 1), f"'{word}' {where}")
+            return True
+        return False
 
     def rest(self, i: int, commas: bool = False) -> None:
         """In a string annotation, nothing but whitespace (or commas) may follow offset `i`."""
@@ -288,6 +306,8 @@ class _Parser:
             offset = _offset_in(text, exc.lineno or 1, exc.offset or 1)
             self.error(start + offset, f"invalid expression in field '{written}': {exc.msg}")
             return
+        if ("await" in text or "yield" in text) and self.suspends(node, text, start):
+            return
         draft.fields[name] = FieldValue(written, name_offset, text, node, start)
 
 
@@ -324,11 +344,12 @@ def _offset_in(text: str, lineno: int, col: int) -> int:
     return sum(len(line) + 1 for line in lines[: lineno - 1]) + min(max(col - 1, 0), len(lines[lineno - 1]))
 
 
-def parse_body(body: Body, whole: bool, parsed: dict[str, ast.expr] | None = None) -> ParsedBody:
-    """Parse an annotation body; `whole` says the text must end with the annotation (string form).
+def parse_body(body: Body, whole: bool, parsed: dict[str, ast.expr] | None = None, context: str = "module") -> ParsedBody:
+    """Parse an annotation body; `whole` says the text must end with the annotation (string form);
+    `context` is what it stands in: 'module', 'class', 'function' or 'async' (function).
 
     `parsed` shares the expressions of one file's annotations: they repeat their values (one
     list of ops for every layer of a cell), the nodes are never modified, and their positions
     are relative to the value's text.
     """
-    return _Parser(body, whole, {} if parsed is None else parsed).parse()
+    return _Parser(body, whole, {} if parsed is None else parsed, context).parse()

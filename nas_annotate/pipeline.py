@@ -54,7 +54,7 @@ def _analyse(source: Source, module: str) -> Analysis:
     expressions: dict = {}
     built: dict = {}
     for raw in raw_annotations:
-        parsed = parse_body(raw.body, raw.form == "string", expressions)
+        parsed = parse_body(raw.body, raw.form == "string", expressions, raw.context)
         errors = list(parsed.errors)
         layers = []
         for draft in parsed.drafts:

@@ -188,3 +188,15 @@ def test_choice_documents(text):
         assert lo <= len(decision.inputs) <= hi and len(set(decision.inputs)) == len(decision.inputs)
     assert b"__import__('os')" not in output
     compile(output, path, "exec")
+
+
+def test_campaign_finding_await_and_yield_outside_their_functions():
+    """Found by the long campaign: an annotation's `await` at module level expanded to code
+    that does not compile. Now a diagnostic, and still allowed where Python allows it."""
+    path = write(
+        b'x = y = 0\n"""@nni.report_final_result(await y)"""\n'
+        b'async def f():\n    """@nni.report_final_result(await y)"""\n    # @nni.report_final_result((yield y))\n'
+        b'def g():\n    """@nni.report_final_result((yield y))"""\n    """@nni.report_final_result(await y)"""\n'
+    )
+    messages = [(d.line, d.col, d.message) for d in api.check([path])]
+    assert messages == [(2, 29, "'await' outside an async function"), (8, 33, "'await' outside an async function")]
