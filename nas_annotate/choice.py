@@ -104,7 +104,9 @@ def _load_yaml(text: str) -> Any:
             seen = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
-                if isinstance(key, (str, int, float, bool)) and key in seen:
+                if not isinstance(key, (str, int, float, bool)):
+                    continue  # an unhashable key is the base class's error to report
+                if key in seen:
                     raise _Repeated(key)
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
@@ -135,12 +137,17 @@ def parse_choice(text: str, path: str) -> ChoiceDocument:
             mark = getattr(exc, "problem_mark", None)
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
             problem = getattr(exc, "problem", None) or str(exc)
-            if text.lstrip().startswith("{"):
+            if text.lstrip().startswith("{") and isinstance(json_error, json.JSONDecodeError):
                 line, col, problem = json_error.lineno, json_error.colno, json_error.msg  # type: ignore[attr-defined]
             shown = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else None
             raise CompileError([Diagnostic(path, line, col, f"invalid choice document: {problem}", shown)]) from None
         except RecursionError:
             raise CompileError([Diagnostic(path, 0, 0, "invalid choice document: nested too deeply")]) from None
+        except (ValueError, OverflowError) as exc:
+            # a scalar that YAML's own constructors cannot build: a date such as 2020-13-45, or
+            # an integer of more digits than Python converts (JSON gave up on it first)
+            problem = str(exc).partition(";")[0]
+            raise CompileError([Diagnostic(path, 0, 0, f"invalid choice document: {problem}")]) from None
     except RecursionError:
         raise CompileError([Diagnostic(path, 0, 0, "invalid choice document: nested too deeply")]) from None
     if data is None:
@@ -153,6 +160,8 @@ def parse_choice(text: str, path: str) -> ChoiceDocument:
 def load_choice(spec: str, origin: str = "<choice>") -> ChoiceDocument:
     """A choice given as a file path, or inline as a JSON/YAML document (named `origin` in messages)."""
     stripped = spec.lstrip()
+    if not stripped:
+        raise CompileError([Diagnostic(origin, 0, 0, "the choice is empty: give a file or an inline document")])
     if stripped.startswith("{") or "\n" in spec:
         return parse_choice(spec, origin)
     try:
@@ -417,7 +426,16 @@ def decide_param(param: Param, value: object) -> int | float | str:
         if _is_index(value) and 0 <= value < len(param.args):  # type: ignore[operator]
             return value  # type: ignore[return-value]
         return wrong
-    if isinstance(value, str) or not math.isfinite(value):
+    if isinstance(value, str):
+        return wrong
+    try:
+        return _decide_number(param, value, wrong)
+    except OverflowError:  # an integer too large for a float, or a value off the grid's scale
+        return wrong
+
+
+def _decide_number(param: Param, value: int | float, wrong: str) -> int | float | str:
+    if not math.isfinite(value):
         return wrong
     args = param.args
     if param.dist == "randint":
