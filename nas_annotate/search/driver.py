@@ -432,10 +432,15 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
     if options.jobs < 1:
         raise SearchProblem("--jobs must be at least 1")
     if not os.path.isfile(options.script):
-        raise CompileError([Diagnostic(options.script, 0, 0, "no such file")])
+        what = "is a directory, not a script" if os.path.isdir(options.script) else "no such file"
+        raise CompileError([Diagnostic(options.script, 0, 0, what)])
     space = load_space(options.script, options.space)
     out_dir = options.out_dir
-    os.makedirs(os.path.join(out_dir, "trials"), exist_ok=True)
+    try:
+        os.makedirs(os.path.join(out_dir, "trials"), exist_ok=True)
+    except OSError as exc:
+        message = f"cannot create the output directory: {exc.strerror or exc}"
+        raise CompileError([Diagnostic(out_dir, 0, 0, message)]) from None
     worker = _Worker(options, out_dir)  # its imports overlap the study's set-up
     try:
         return _search(options, space, out_dir, worker, say)
