@@ -1,0 +1,3 @@
+def f(x):
+    # @nni.report_intermediate_result(await x)
+    return x

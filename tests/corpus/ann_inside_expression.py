@@ -1,0 +1,5 @@
+total = sum([
+    1,
+    # @nni.mutable_layer
+    # {layer_choice: [conv], layer_output: y}
+    2])

@@ -1,0 +1,4 @@
+x = 1
+"""@nni.mutable_layers(
+    [layer_choice, conv]
+)"""

@@ -1,0 +1,3 @@
+x = 1
+"""@nni.mutable_layer
+"""

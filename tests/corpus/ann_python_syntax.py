@@ -1,0 +1,8 @@
+x = 1
+"""@nni.mutable_layer
+{
+    layer_choice: [conv],
+    layer_output: y
+}"""
+for i in range(3)
+    pass

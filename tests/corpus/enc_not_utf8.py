@@ -1,0 +1,3 @@
+name = "café"
+"""@nni.mutable_layer
+{layer_choice: [conv], layer_output: y}"""

@@ -1,0 +1,8 @@
+x = 1
+"""@nni.mutable_layer
+{
+    layer_choice: [conv],
+    input_candidates: [x],
+    input_num: 'one',
+    layer_output: y
+}"""

@@ -1,0 +1,5 @@
+x = 1
+"""@nni.mutable_layer
+{
+    layer_choice: [conv, pool]
+}"""

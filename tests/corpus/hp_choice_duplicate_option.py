@@ -1,0 +1,2 @@
+"""@nni.variable(nni.choice(relu, tanh, relu), name=act)"""
+act = relu

@@ -1,0 +1,2 @@
+"""@nni.variable(nni.choice(), name=n)"""
+n = 1

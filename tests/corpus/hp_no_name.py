@@ -1,0 +1,2 @@
+"""@nni.variable(nni.choice(1, 2))"""
+lr = 1

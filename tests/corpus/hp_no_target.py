@@ -1,0 +1,5 @@
+def f():
+    x = 1
+    """@nni.variable(nni.choice(1, 2), name=n)"""
+
+n = 2

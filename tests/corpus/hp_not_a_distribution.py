@@ -1,0 +1,2 @@
+"""@nni.variable(0.1, name=lr)"""
+lr = 0.1

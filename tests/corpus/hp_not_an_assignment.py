@@ -1,0 +1,2 @@
+"""@nni.variable(nni.choice(0.1, 0.01), name=lr)"""
+print(0.1)

@@ -1,0 +1,2 @@
+"""@nni.variable(nni.randint(5, 5), name=n)"""
+n = 5

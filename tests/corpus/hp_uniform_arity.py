@@ -1,0 +1,2 @@
+"""@nni.variable(nni.uniform(0), name=lr)"""
+lr = 0.5

@@ -1,0 +1,2 @@
+"""@nni.variable(nni.uniform(0, 1e999), name=lr)"""
+lr = 0.5

@@ -1,0 +1,3 @@
+hi = 1
+"""@nni.variable(nni.uniform(0, hi), name=lr)"""
+lr = 0.5

@@ -1,0 +1,2 @@
+"""@nni.variable(nni.chioce(1, 2), name=n)"""
+n = 1

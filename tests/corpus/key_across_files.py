@@ -1,0 +1,6 @@
+x = 1
+"""@nni.mutable_layer
+{
+    layer_choice: [conv],
+    layer_output: y
+}"""

@@ -1,0 +1,2 @@
+acc = 1
+"""@nni.report_intermediate_result(acc +)"""

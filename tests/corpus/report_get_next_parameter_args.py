@@ -1,0 +1,2 @@
+"""@nni.get_next_parameter(1)"""
+x = 1

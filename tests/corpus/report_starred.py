@@ -1,0 +1,2 @@
+accs = [1]
+"""@nni.report_final_result(*accs)"""
