@@ -138,7 +138,7 @@ def main(
             f"for the keys), set {runtime.ENV}, or try --sample first|random"
         )
     status = run_script(script, args, packages)
-    if sample:
+    if sample and runtime.decisions():
         import json
 
         print(f"nas-annotate: choice used: {json.dumps(runtime.decisions())}", file=sys.stderr)
