@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/table.py [--quick]
 
-About 12 minutes on two CPU cores; `--quick` (fewer runs, seeds and steps, 3 search trials)
-about 3.  Each benchmark's own output goes by as it runs; its key numbers come back through its
+About 5 minutes on two CPU cores, most of it bench_search; `--quick` (fewer runs, seeds and
+steps, 3 search trials) about 2.5.  Each benchmark's own output goes by as it runs; its key numbers come back through its
 `--json PATH` option.  The README is replaced only once every benchmark has succeeded.
 """
 
@@ -182,12 +182,13 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
-def render(rows: list[Row], command: str, started: datetime, minutes: float) -> str:
+def render(rows: list[Row], command: str, started: datetime, minutes: float, load: str) -> str:
     lines = [INTRO, "## Results", "", "| benchmark | measurement | value | baseline | ratio | goal | met? |",
              "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in machine()]
+    lines.append(f"| load average before the run | {load} (1, 5, 15 min) |")
     lines += ["", f"Run on {started:%Y-%m-%d %H:%M} UTC by `{command}` ({minutes:.1f} minutes).", ""]
     return "\n".join(lines)
 
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a ~3-minute table: fewer runs, 3 search trials")
     args = parser.parse_args()
     started, clock = datetime.now(timezone.utc), time.perf_counter()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="nas-annotate-table-") as work:
         for name, (full, quick, to_rows) in BENCHMARKS.items():
@@ -221,7 +223,7 @@ def main() -> None:
             print(f"=== {name}: {time.perf_counter() - began:.0f} s", flush=True)
             rows += to_rows(json.loads(Path(out).read_text()))
     shown = ".venv/bin/python benchmarks/table.py" + (" --quick" if args.quick else "")
-    text = render(rows, shown, started, (time.perf_counter() - clock) / 60)
+    text = render(rows, shown, started, (time.perf_counter() - clock) / 60, load)
     write_atomically(README, text)
     print(f"\nwrote {README}")
 
