@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/table.py [--quick]
 
 About 5 minutes on two CPU cores, most of it bench_search; `--quick` (fewer runs, seeds and
-steps, 3 search trials) about 2.5.  Each benchmark's own output goes by as it runs; its key numbers come back through its
-`--json PATH` option.  The README is replaced only once every benchmark has succeeded.
+steps, 3 search trials) about 2.5.  Each benchmark's own output goes by as it runs; its key
+numbers come back through its `--json PATH` option.  The README is replaced only once every
+benchmark has succeeded.
 """
 
 from __future__ import annotations
