@@ -45,6 +45,7 @@ def analyse(source: Source, module: str) -> Analysis:
     which gives them when the code runs."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.11's invalid escapes
         return _analyse(source, module)
 
 

@@ -317,7 +317,7 @@ def test_a_50000_line_file_with_annotations_throughout(tmp_path):
         blocks.append(f"    # filler {i}\n" * 480)
         blocks.append('    """@nni.mutable_layer\n    {\n        layer_choice: [conv, pool],\n')
         blocks.append("        fixed_inputs: [h],\n        layer_output: out\n    }\"\"\"\n")
-        blocks.append(f'    """@nni.variable(nni.choice(1, 2, 3), name=width)"""\n    width = 1\n')
+        blocks.append('    """@nni.variable(nni.choice(1, 2, 3), name=width)"""\n    width = 1\n')
         blocks.append("    return out, width\n")
         blocks.append("x = 0\n" * 510)
     text = OPS + "".join(blocks)

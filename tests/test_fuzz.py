@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ settings.register_profile("suite", max_examples=150, deadline=None, suppress_hea
 settings.register_profile("campaign", max_examples=20000, deadline=None, suppress_health_check=list(HealthCheck))
 PROFILE = settings.get_profile("campaign" if CAMPAIGN else "suite")
 WORKDIR = tempfile.mkdtemp(prefix="nas-annotate-fuzz-")
+# generated files may hold invalid escapes: Python warns when the test compiles them, rightly
+pytestmark = pytest.mark.filterwarnings("ignore:invalid escape sequence")
 
 TOKENS = [
     "layer_choice", "fixed_inputs", "input_candidates", "input_num", "input_aggregate", "post_process",

@@ -67,6 +67,22 @@ def env(write_bytecode: bool = False, **extra: str) -> dict[str, str]:
     return base
 
 
+def kill_while_writing(code: str, args: list[str], cwd: Path, environ: dict[str, str], tmp_path: Path) -> None:
+    """Run `python -c code SIGNAL_FILE *args` and SIGKILL it once it has made SIGNAL_FILE (mid-write)."""
+    signal_file = tmp_path / "writing"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, os.fspath(signal_file), *args],
+        cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not signal_file.exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    signal_file.unlink()
+
+
 def nas(*args: str, cwd: Path, write_bytecode: bool = False, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "nas_annotate", *args], cwd=cwd, env=env(write_bytecode, **extra), capture_output=True, text=True,
@@ -197,18 +213,9 @@ def test_an_output_killed_mid_write_never_shows_a_partial_file(project, tmp_path
     for target, old in ((tmp_path / "existing.py", b"old\n"), (tmp_path / "new.py", None)):
         if old is not None:
             target.write_bytes(old)
-        signal_file = tmp_path / "writing"
-        process = subprocess.Popen(
-            [sys.executable, "-c", code, os.fspath(signal_file), "expand", "pkg/cells.py", "--choice", "choice.json", "-o", os.fspath(target)],
-            cwd=project, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        kill_while_writing(
+            code, ["expand", "pkg/cells.py", "--choice", "choice.json", "-o", os.fspath(target)], project, env(), tmp_path
         )
-        deadline = time.monotonic() + 30
-        while not signal_file.exists():
-            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-            time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=30)
-        signal_file.unlink()
         if old is None:
             assert not target.exists()
         else:
@@ -318,17 +325,7 @@ def test_a_process_killed_while_writing_the_cache_leaves_nothing_that_is_used(pr
         main(sys.argv[2:])
         """
     )
-    signal_file = tmp_path / "writing"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, os.fspath(signal_file), "run", "train.py", "--choice", "choice.json"],
-        cwd=project, env=env(write_bytecode=True), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not signal_file.exists():
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=30)
+    kill_while_writing(code, ["run", "train.py", "--choice", "choice.json"], project, env(write_bytecode=True), tmp_path)
     cells_entry = Path(importhook.cache_path(os.fspath(cells)))
     train_entry = Path(importhook.cache_path(os.fspath(project / "train.py")))
     orphans = [p for p in cells_entry.parent.iterdir() if p.name.endswith(".tmp")]

@@ -273,7 +273,7 @@ def test_plain_fixture_is_really_odd():
 
 def uniform(path: str, layer: int) -> dict:
     """Every layer of `path` picks candidate `layer` and its fewest inputs."""
-    return {l.key: {"layer": layer, "inputs": list(range(l.input_num[0]))} for l in analyse_file(path).layers}
+    return {spec.key: {"layer": layer, "inputs": list(range(spec.input_num[0]))} for spec in analyse_file(path).layers}
 
 
 @pytest.mark.parametrize("index, tag", [(0, "a"), (1, "b")])
