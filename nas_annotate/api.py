@@ -11,6 +11,7 @@ from .diagnostics import CompileError, Diagnostic
 from .files import atomic_write
 from .importhook import mentions_marker
 from .keys import module_name
+from .lint import lint_files
 from .locate import has_annotations
 from .pipeline import Analysis, analyse
 from .source import Source
@@ -85,9 +86,10 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
 
 
 def check(paths: Iterable[str]) -> list[Diagnostic]:
-    """Every problem in the annotated files under `paths` (empty when all is well)."""
+    """Every problem in the annotated files under `paths`, errors and warnings (empty when all
+    is well)."""
     try:
-        diagnostics = analyse_paths(paths)[1]
+        diagnostics = analyse_paths(paths)[1] + lint_files(python_files(paths))
     except CompileError as exc:
         diagnostics = exc.diagnostics
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.col))

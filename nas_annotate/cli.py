@@ -17,6 +17,13 @@ def _fail(exc: Exception) -> NoReturn:
     sys.exit(1)
 
 
+def _warn(diagnostics: list) -> None:
+    from .diagnostics import render_all
+
+    if diagnostics:
+        click.echo(render_all(diagnostics), err=True)
+
+
 def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
     from .api import write_atomic
 
@@ -44,9 +51,20 @@ def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
     """Print the search space of the annotated files and directories PATH..."""
     from .api import extract as extract_space, python_files
     from .diagnostics import CompileError
+    from .lint import lint_files
 
     try:
-        _emit(extract_space(paths, fmt).encode("utf-8"), output, tuple(python_files(paths)))
+        sources = tuple(python_files(paths))
+    except CompileError as exc:
+        _fail(exc)
+    found = lint_files(sources)
+    try:
+        space = extract_space(paths, fmt)
+    except CompileError as exc:
+        _fail(CompileError(exc.diagnostics + found))
+    _warn(found)
+    try:
+        _emit(space.encode("utf-8"), output, sources)
     except CompileError as exc:
         _fail(exc)
 
@@ -55,19 +73,23 @@ def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def check(paths: tuple[str, ...]) -> None:
     """Report every problem in the annotations of PATH... (exit 1 if there is one)."""
-    from .api import analyse_paths
+    from .api import analyse_paths, python_files
     from .diagnostics import CompileError
+    from .lint import lint_files
 
     try:
         analyses, diagnostics = analyse_paths(paths)
     except CompileError as exc:
         _fail(exc)
+    found = lint_files(python_files(paths))
     if diagnostics:
-        _fail(CompileError(diagnostics))
+        _fail(CompileError(diagnostics + found))
+    _warn(found)
     layers = sum(len(a.layers) for a in analyses)
     params = sum(len(a.params) for a in analyses)
     files = sum(1 for a in analyses if a.annotations)
-    click.echo(f"ok: {layers} mutable layer(s) and {params} hyperparameter(s) in {files} annotated file(s)")
+    noted = f", {len(found)} warning(s)" if found else ""
+    click.echo(f"ok: {layers} mutable layer(s) and {params} hyperparameter(s) in {files} annotated file(s){noted}")
 
 
 @main.command()
@@ -82,9 +104,16 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     """
     from .api import expand as expand_file
     from .diagnostics import CompileError
+    from .lint import lint_files
 
+    found = lint_files([file])
     try:
-        _emit(expand_file(file, choice), output, (file,))
+        expanded = expand_file(file, choice)
+    except CompileError as exc:
+        _fail(CompileError(exc.diagnostics + found))
+    _warn(found)
+    try:
+        _emit(expanded, output, (file,))
     except CompileError as exc:
         _fail(exc)
 
