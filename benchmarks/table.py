@@ -85,6 +85,9 @@ def steptime_rows(r: dict[str, Any]) -> list[Row]:
         ratio = models[name]["ratio"]
         rows.append(Row("bench_steptime", f"digits trial's training step, {label}", f"{models[name]['ms_per_step']:.2f} ms",
                         base, f"{ratio:.3f}", "1.00 ± 0.03", met(abs(ratio - 1) <= 0.03)))
+    control = models["hand-written Keras, a second copy"]
+    rows.append(Row("bench_steptime", "the noise: a second copy of the hand-written model", f"{control['ms_per_step']:.2f} ms",
+                    base, f"{control['ratio']:.3f}", "—", "—"))
     return rows
 
 
@@ -117,7 +120,7 @@ def search_rows(r: dict[str, Any]) -> list[Row]:
 BENCHMARKS: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], list[Row]]]] = {
     "bench_compiler": ([], ["--runs", "5", "--cli-runs", "5"], compiler_rows),
     "bench_run": ([], ["--runs", "6"], run_rows),
-    "bench_steptime": ([], ["--steps", "100", "--rounds", "3"], steptime_rows),
+    "bench_steptime": ([], ["--steps", "100", "--rounds", "5"], steptime_rows),
     "bench_samplers": (["--seeds", "100", "--budgets", str(SAMPLER_BUDGET)], ["--seeds", "20", "--budgets", str(SAMPLER_BUDGET)], samplers_rows),
     "bench_search": ([], ["--trials", "3"], search_rows),
 }
