@@ -165,6 +165,20 @@ def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, li
     return code, keys
 
 
+def script_code(path: str, data: bytes) -> CodeType:
+    """The code to run a script (`path`, its source `data`) as a main module: its run-time
+    form, its keys registered with the runtime, if it holds a marker; else plain Python."""
+    if not has_annotations(data):
+        return compile(data, path, "exec", dont_inherit=True)
+    from . import runtime
+    from .keys import module_name
+
+    module = module_name(path)
+    code, keys = compile_annotated(path, module, data)
+    runtime.register(module, keys)
+    return code
+
+
 def _whole_lines(text: str, path: str, source: Any, annotations: list) -> Any:
     """The generated code's syntax tree, each of its nodes on an annotation's lines or on the
     lines of a value it replaces covering its whole source line: a traceback then shows the

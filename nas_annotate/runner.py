@@ -7,9 +7,10 @@ import sys
 import types
 from typing import Sequence
 
-from .importhook import AnnotationError, compile_annotated, has_annotations, install_import_hook
+from .importhook import AnnotationError, compile_annotated, has_annotations, install_import_hook, script_code
 from .keys import module_name
-from .runtime import ChoiceError, register
+from .runtime import ChoiceError
+from .spawning import pass_on
 
 _PACKAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
@@ -57,14 +58,9 @@ def run_script(script: str, args: Sequence[str] = (), packages: Sequence[str] = 
         sys.path.insert(0, directory)
     sys.modules["__main__"] = main
     hook = install_import_hook(packages=packages, roots=[directory])
+    undo_spawning = pass_on(path, [directory], packages)
     try:
-        if has_annotations(data):
-            module = module_name(path)
-            code, keys = compile_annotated(path, module, data)
-            register(module, keys)
-        else:
-            code = compile(data, path, "exec", dont_inherit=True)
-        exec(code, main.__dict__)
+        exec(script_code(path, data), main.__dict__)
     except SystemExit as exc:
         if exc.code is None:
             return 0
@@ -82,6 +78,7 @@ def run_script(script: str, args: Sequence[str] = (), packages: Sequence[str] = 
         _user_traceback(exc)
         return 1
     finally:
+        undo_spawning()
         hook.uninstall()
         sys.argv = saved[0]
         if saved[1] is not None:

@@ -81,6 +81,17 @@ def reset() -> None:
     _state = _State()
 
 
+def state() -> _State:
+    """The choice and every decision so far, for a child process to `restore`."""
+    return _state
+
+
+def restore(saved: _State) -> None:
+    """Continue from another process's `state()`: same choice, same decisions."""
+    global _state
+    _state = saved
+
+
 def _as_document(choice: str | dict[str, Any] | ChoiceDocument, origin: str) -> ChoiceDocument:
     try:
         if isinstance(choice, ChoiceDocument):

@@ -556,32 +556,84 @@ def test_traceback_of_an_exception_at_import_time_is_pythons(root, tmp_path):
 
 SPAWN = LAYER + '''\
 import multiprocessing
+import sys
+
+from cells import cell
 
 
 def work(i):
-    return f"{value}{i}"
+    return f"{value}{i}{cell(i)}"
 
 
 if __name__ == "__main__":
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
+    with multiprocessing.get_context(sys.argv[1]).Pool(1) as pool:
         print(pool.map(work, [1, 2]))
+'''
+SPAWN_CELLS = '''\
+def conv(inputs, x):
+    return f"conv{x}"
+
+
+def pool(inputs, x):
+    return f"pool{x}"
+
+
+def cell(x):
+    """@nni.mutable_layer
+    {layer_choice: [conv(x), pool(x)], layer_output: y}"""
+    return y
 '''
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a 'spawn' multiprocessing child (DataLoader workers on macOS/Windows, or explicit "
-    "spawn) re-runs the script with plain python, un-expanded and without a choice: NameError for "
-    "the layer's output in the child",
-)
-def test_spawned_workers_see_the_expanded_script(tmp_path):
-    choice = {"script/value": {"layer": "op"}}
-    write_tree(tmp_path / "run", {"script.py": SPAWN})
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_fresh_worker_processes_run_the_expanded_script(tmp_path, method):
+    """multiprocessing's spawn (macOS and Windows's default) and forkserver children import the
+    script again, as __mp_main__, and its annotated modules: expanded, with the same choice."""
+    choice = {"script/value": {"layer": "op"}, "cells/cell.y": {"layer": "pool(x)"}}
+    write_tree(tmp_path / "run", {"script.py": SPAWN, "cells.py": SPAWN_CELLS})
     chosen_copy(tmp_path / "run", tmp_path / "plain", choice)
-    ours = nas("run", "script.py", "--choice", json.dumps(choice), cwd=tmp_path / "run")
-    reference = python("script.py", cwd=tmp_path / "plain")
-    assert reference.stdout == "['[[], []]1', '[[], []]2']\n", reference.stderr
+    ours = nas("run", "script.py", "--choice", json.dumps(choice), "--", method, cwd=tmp_path / "run")
+    reference = python("script.py", method, cwd=tmp_path / "plain")
+    assert reference.stdout == "['[[], []]1pool1', '[[], []]2pool2']\n", reference.stderr
     same_run(ours, reference, tmp_path / "run", tmp_path / "plain")
+
+
+SAMPLED = '''\
+import multiprocessing
+import sys
+
+
+def conv(inputs):
+    return "conv"
+
+
+pool, sep = conv, conv
+"""@nni.mutable_layer
+{layer_choice: [conv, pool, sep], layer_output: first}"""
+
+
+def work(i):
+    """@nni.mutable_layer
+    {layer_choice: [conv, pool, sep], layer_output: later}"""
+    return first, later
+
+
+if __name__ == "__main__":
+    seen = work(0)
+    with multiprocessing.get_context("spawn").Pool(2) as workers:
+        print(seen, workers.map(work, range(4)))
+'''
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fresh_workers_keep_the_decisions_of_a_sampled_run(tmp_path, seed):
+    write_tree(tmp_path, {"script.py": SAMPLED})
+    proc = nas("run", "script.py", "--sample", "random", "--seed", str(seed), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    seen, results = proc.stdout.rsplit(" [", 1)[0], proc.stdout
+    assert results.count(seen) == 5, proc.stdout
+    used = json.loads(proc.stderr.split("nas-annotate: choice used: ", 1)[1])
+    assert set(used) == {"script/first", "script/work.later"}
 
 
 def test_a_symlinked_script_imports_its_real_siblings(root):
