@@ -301,7 +301,7 @@ class _Parser:
         node = self.parsed.get(text)
         try:
             if node is None:
-                node = self.parsed[text] = _atom(text) or ast.parse(text, mode="eval").body
+                node = self.parsed[text] = _atom(text) or _atom_list(text) or ast.parse(text, mode="eval").body
         except SyntaxError as exc:
             offset = _offset_in(text, exc.lineno or 1, exc.offset or 1)
             self.error(start + offset, f"invalid expression in field '{written}': {exc.msg}")
@@ -335,6 +335,37 @@ def _atom(text: str) -> ast.expr | None:
             node.lineno, node.col_offset = 1, 0
     node.lineno, node.col_offset = 1, 0
     return node
+
+
+_ATOM_LIST = re.compile(r"\[[\w., \t]*\]")
+
+
+def _atom_list(text: str) -> ast.expr | None:
+    """A one-line list of `_atom`s (`[conv3, conv5, pool]`, half of all other values), as
+    `ast.parse` would give it, element positions included; None for anything else."""
+    if _ATOM_LIST.fullmatch(text) is None or not text.isascii():
+        return None
+    elements: list[ast.expr] = []
+    offset = 1
+    parts = text[1:-1].split(",") if text[1:-1].strip() else []
+    if len(parts) > 1 and not parts[-1].strip():
+        parts.pop()  # a trailing comma
+    for part in parts:
+        node = _atom(part.strip())
+        if node is None:
+            return None
+        column = offset + len(part) - len(part.lstrip())
+        inner: ast.expr = node
+        while True:
+            inner.col_offset = column
+            if not isinstance(inner, ast.Attribute):
+                break
+            inner = inner.value
+        elements.append(node)
+        offset += len(part) + 1
+    result = ast.List(elements, ast.Load())
+    result.lineno, result.col_offset = 1, 0
+    return result
 
 
 def _offset_in(text: str, lineno: int, col: int) -> int:

@@ -1,12 +1,16 @@
-"""The parser's fast path for names, dotted names and ints must agree with `ast.parse`."""
+"""The parser's fast paths for names, dotted names, ints and lists of them must agree with
+`ast.parse`, positions included."""
 
 from __future__ import annotations
 
 import ast
+import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from nas_annotate.parse import _atom
+from nas_annotate.parse import _atom, _atom_list
 
 SIMPLE = ["a", "b1", "_", "self.x", "x.y.z", "tf.nn.relu", "0", "7", "10", "True", "None", "False"]
 NOT_SIMPLE = ["a.True", "if", "x.if", "lambda", "01", "-3", "1.5", "a b", "ä", "None.x", "'s'", "f()", "[a]", ""]
@@ -22,3 +26,39 @@ def test_simple_values_match_the_parser(text):
 @pytest.mark.parametrize("text", NOT_SIMPLE)
 def test_other_values_go_to_the_parser(text):
     assert _atom(text) is None
+
+
+LISTS = ["[]", "[ ]", "[a]", "[a, b, c]", "[ a ,b.c.d,  3 ]", "[a,]", "[a, b, ]", "[\ta]", "[None, True, x.y]", "[0]"]
+NOT_LISTS = ["[a,,b]", "[,]", "[ , a]", "[a, ,]", "[lambda]", "[a b]", "[-1]", "[01]", "[a.if]", "[None.x]", "[a .b]",
+             "[a,\rb]", "[a,\nb]", "[\x0ca]", "[f()]", "[[a]]", "[é]", "[a] ", "(a, b)"]
+POSITIONED = (ast.Name, ast.Attribute, ast.Constant, ast.List)
+
+
+def positions(node: ast.AST) -> list[tuple[int, int]]:
+    return [(n.lineno, n.col_offset) for n in ast.walk(node) if isinstance(n, POSITIONED)]
+
+
+@pytest.mark.parametrize("text", LISTS)
+def test_lists_of_simple_values_match_the_parser(text):
+    quick, reference = _atom_list(text), ast.parse(text, mode="eval").body
+    assert quick is not None and ast.dump(quick) == ast.dump(reference)
+    assert positions(quick) == positions(reference)
+
+
+@pytest.mark.parametrize("text", NOT_LISTS)
+def test_other_lists_go_to_the_parser(text):
+    assert _atom_list(text) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b.c", "1", "0", "00", " ", ",", "None", "if", "x.None", "\t", "_9", "9a", "é", "."]), max_size=7))
+def test_the_list_fast_path_agrees_with_the_parser(pieces):
+    text = "[" + "".join(pieces) + "]"
+    quick = _atom_list(text)
+    if quick is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = ast.parse(text, mode="eval").body
+    assert ast.dump(quick) == ast.dump(reference)
+    assert positions(quick) == positions(reference)
