@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 
 import pytest
@@ -19,6 +20,9 @@ from hypothesis import strategies as st
 from nas_annotate import api
 from nas_annotate.choice import parse_choice, resolve
 from nas_annotate.diagnostics import CompileError
+from nas_annotate.lint import misspelt_markers
+from nas_annotate.locate import KINDS
+from nas_annotate.source import Source
 
 CAMPAIGN = os.environ.get("NAS_ANNOTATE_FUZZ") == "campaign"
 settings.register_profile("suite", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -87,12 +91,15 @@ def write(data: bytes) -> str:
 
 
 def check_diagnostics(error: CompileError, data: bytes) -> None:
-    lines = data.count(b"\n") + 1
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
     assert error.diagnostics
     for diagnostic in error.diagnostics:
         assert 0 <= diagnostic.line <= lines + 1, diagnostic
         assert diagnostic.col >= 0, diagnostic
         assert diagnostic.render()
+
+
+LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def check_expansion(path: str, data: bytes, output: bytes) -> None:
@@ -103,7 +110,7 @@ def check_expansion(path: str, data: bytes, output: bytes) -> None:
         assert output == data
         return
     compile(output, path, "exec", dont_inherit=True)
-    source_lines, output_lines = data.split(b"\n"), output.split(b"\n")
+    source_lines, output_lines = LINE_BREAK.split(data), LINE_BREAK.split(output)
     assert len(output_lines) == len(source_lines)
     inside = {n for a in analysis.annotations for n in range(a.region.line, a.region.end_line + 1)}
     for number, (before, after) in enumerate(zip(source_lines, output_lines), 1):
@@ -114,10 +121,14 @@ def check_expansion(path: str, data: bytes, output: bytes) -> None:
 def exercise(data: bytes) -> None:
     path = write(data)
     try:
-        diagnostics = api.check([path])
+        found = api.check([path])
     except CompileError as error:  # pragma: no cover - check returns diagnostics
         check_diagnostics(error, data)
         return
+    warnings_ = [d for d in found if d.severity == "warning"]
+    if warnings_:
+        check_diagnostics(CompileError(warnings_), data)
+    diagnostics = [d for d in found if d.severity == "error"]
     try:
         runtime_form = api.expand(path, None)
         space = json.loads(api.extract([path]))
@@ -203,3 +214,27 @@ def test_campaign_finding_await_and_yield_outside_their_functions():
     )
     messages = [(d.line, d.col, d.message) for d in api.check([path])]
     assert messages == [(2, 29, "'await' outside an async function"), (8, 33, "'await' outside an async function")]
+
+
+MARKER_LINES = [
+    '"""@nni.mutable_layr\n{layer_choice: [f(x)], layer_output: y}"""', "# @nni.varible(nni.choice(1, 2), name=w)",
+    '"""@nni.mutable_layer\n{layer_choice: [f(x)], layer_output: z}"""', "w = 1", '"""doc\n# @nni.typo\n"""',
+    "x = '@nni.foo'  # @nni.bar", "def f():", "    '''@nni.report_final_reslt(acc)'''", "    # @nni.x", "\t#@nni.y",
+    '"""   \n  @nni.get_next_parametr()"""', "if True:", "    pass", "é = '@nni.'", '"""@nni.', "#@nni.", "\f# @nni.z",
+]
+
+
+@PROFILE
+@given(st.lists(st.sampled_from(MARKER_LINES), max_size=10), st.sampled_from(["\n", "\r\n", "\r"]), st.booleans())
+def test_misspelt_marker_warnings(lines, newline, bom):
+    """Warnings point at an `@nni.` whose name is no annotation, whatever the file around it."""
+    data = encode("\n".join(lines) + "\n", newline, bom)
+    path = write(data)
+    exercise(data)
+    try:
+        source = Source.from_bytes(path, data)
+    except CompileError:
+        return
+    for warning in misspelt_markers(source):
+        at = source.line(warning.line)[warning.col - 1 :]
+        assert at.startswith("@nni.") and at[5:].split("(")[0].split()[0] not in KINDS, warning
