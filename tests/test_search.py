@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -265,6 +266,16 @@ def test_rerunning_resumes_the_study(trial, tmp_path):
     assert [row["number"] for row in results["trials"]] == [0, 1, 2, 3, 4]
 
 
+def test_a_seeded_rerun_draws_new_architectures_and_a_seeded_start_repeats(trial, tmp_path):
+    run_search(trial, tmp_path, trials=3, sampler="random", seed=0)
+    _, results = run_search(trial, tmp_path, trials=3, sampler="random", seed=0)
+    choices = [row["choice"] for row in results["trials"]]
+    assert choices[3:] != choices[:3], "the resumed run is not a replay of the first"
+    again = search(Options(script=str(trial), out=str(tmp_path / "again"), trials=3, sampler="random", seed=0, quiet=True,
+                           progress=False), echo=lambda text: None)
+    assert [row["choice"] for row in json.loads(Path(again.results["json"]).read_text())["trials"]] == choices[:3]
+
+
 def test_a_changed_space_does_not_resume(trial, tmp_path):
     run_search(trial, tmp_path, trials=1, sampler="random")
     trial.write_text(trial.read_text().replace("layer_choice: [worst, poor, fair, good, best], layer_output: cell4",
@@ -287,6 +298,35 @@ def test_a_bad_storage_url_is_an_error(trial, tmp_path):
     assert result.returncode == 1
     assert "cannot open the study storage 'nosuchdb://x'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_database_driver_is_named_and_passwords_are_not_shown(trial, tmp_path, monkeypatch):
+    from nas_annotate.search.driver import _storage
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed
+    with pytest.raises(SearchProblem) as raised:
+        _storage(Options(script=str(trial), storage="postgresql+psycopg://nas:secret@db.example/nas"), str(tmp_path))
+    message = str(raised.value)
+    assert message.startswith("cannot open the study storage 'postgresql+psycopg://nas:***@db.example/nas': ")
+    assert "psycopg" in message.partition("': ")[2]
+    assert message.endswith("install the database's Python driver, or name an installed one in the URL (postgresql+DRIVER://...)")
+    assert "secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg2://nas:s3cr%40t@db.example:5432/nas", "postgresql+psycopg2://nas:***@db.example:5432/nas"),
+        ("postgresql://nas@/nas?host=/run/pg&password=secret", "postgresql://nas@/nas?host=/run/pg&password=***"),
+        ("postgresql://db.example:5432/nas", "postgresql://db.example:5432/nas"),
+        ("sqlite:////tmp/study.db", "sqlite:////tmp/study.db"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_storage_urls_are_shown_without_their_password(url, shown):
+    from nas_annotate.search.driver import _shown_url
+
+    assert _shown_url(url) == shown
 
 
 def _search_process(trial: Path, out: Path, *args: str) -> subprocess.Popen:
@@ -350,6 +390,23 @@ def test_a_killed_search_keeps_its_trials_and_the_next_run_clears_its_leftovers(
     assert "1 trial(s) left running by a search that died were marked failed" in result.stderr
     study = optuna.load_study(study_name="trial", storage=f"sqlite:///{out}/study.db")
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE"]
+
+
+def test_only_trials_of_a_dead_search_on_this_machine_are_failed(trial, tmp_path):
+    from nas_annotate.search.driver import _machine
+
+    run_search(trial, tmp_path, trials=1, sampler="random", seed=0)
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    study = optuna.load_study(study_name="trial", storage=f"sqlite:///{tmp_path}/out/study.db")
+    host = socket.gethostname()
+    for machine in (_machine(), f"{host}/pidns:1"):  # ours; a container with our hostname but its own PIDs
+        left = study.ask()
+        left.set_user_attr("worker", f"{host}:{ended.pid}")
+        left.set_user_attr("machine", machine)
+    run_search(trial, tmp_path, trials=1, sampler="random", seed=0)
+    states = [(t.state.name, t.user_attrs.get("error")) for t in study.get_trials()]
+    assert states == [("COMPLETE", None), ("FAIL", "its search process died"), ("RUNNING", None), ("COMPLETE", None)]
 
 
 def test_two_workers_share_one_sqlite_study(trial, tmp_path):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +28,7 @@ from .space import NotFinite, SearchSpace, load_space, space_files
 
 DEFAULT_TRIALS = 20
 RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
+SETUP_ATTEMPTS = 5  # tries at opening a storage whose tables another search is creating
 
 
 class SearchProblem(Exception):
@@ -92,19 +95,52 @@ class Outcome:
 
 
 def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
+    """The study's storage, and its URL as shown to the user (without its password).
+
+    Searches that open a new database at once race to create its tables: the losers' SQL
+    fails (a table or type that now exists) and is retried, so every one of them joins."""
     import optuna
+    from sqlalchemy.exc import DBAPIError
 
     url = options.storage or "sqlite:///" + os.path.abspath(os.path.join(out_dir, "study.db"))
+    shown = _shown_url(url)
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite:"):
         kwargs["connect_args"] = {"timeout": 60}
-    try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server)
-        raise SearchProblem(f"cannot open the study storage {url!r}: {exc}") from None
+    for attempt in range(1, SETUP_ATTEMPTS + 1):
+        try:
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            break
+        except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server)
+            failed = exc if isinstance(exc, DBAPIError) else exc.__cause__
+            if isinstance(failed, DBAPIError) and failed.statement is not None and attempt < SETUP_ATTEMPTS:
+                time.sleep(random.uniform(0.05, 0.3) * attempt)
+                continue
+            raise SearchProblem(f"cannot open the study storage {shown!r}: {_reason(exc, url)}") from None
     if url.startswith("sqlite:"):
         _write_ahead(storage.engine)
-    return storage, url
+    return storage, shown
+
+
+def _shown_url(url: str) -> str:
+    """`url` as given, with its password, if any, replaced by `***` (parsed as SQLAlchemy does)."""
+    shown = re.sub(r"^([\w+]+://[^:/]*:)[^@]*@", r"\1***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", shown)
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """Why the storage would not open, on one line: the database's own words where it spoke."""
+    from sqlalchemy.exc import DBAPIError
+
+    cause = exc if isinstance(exc, DBAPIError) else exc.__cause__
+    if isinstance(cause, DBAPIError):
+        text = str(cause.orig)
+    elif isinstance(exc, ImportError) and cause is not None:
+        backend = url.partition(":")[0].partition("+")[0]
+        text = f"{cause}: install the database's Python driver, or name an installed one in the URL ({backend}+DRIVER://...)"
+    else:
+        text = str(exc)
+    return " ".join(text.split())
 
 
 def _write_ahead(engine: Any) -> None:
@@ -234,16 +270,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fail_orphans(study: Any, worker_id: str) -> int:
+def _machine() -> str:
+    """Where a PID names one process: the host, and on Linux its PID namespace, since
+    containers may share a hostname (host networking) but not their processes."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/pidns:{namespace}"
+
+
+def _fail_orphans(study: Any, machine: str) -> int:
     """Trials left RUNNING by a search on this machine that died without a word: failed now."""
     from optuna.trial import TrialState
 
-    host = worker_id.rpartition(":")[0]
     failed = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner = str(trial.user_attrs.get("worker", ""))
-        owner_host, _, owner_pid = owner.rpartition(":")
-        if owner_host == host and owner_pid.isdigit() and not _alive(int(owner_pid)):
+        owner_pid = str(trial.user_attrs.get("worker", "")).rpartition(":")[2]
+        if trial.user_attrs.get("machine") == machine and owner_pid.isdigit() and not _alive(int(owner_pid)):
             study._storage.set_trial_user_attr(trial._trial_id, "error", "its search process died")
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             failed += 1
@@ -266,7 +310,7 @@ def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any
             sampler=make_sampler(options.sampler, grid, options.seed, options.population), pruner=pruner,
         )
     except Exception as exc:  # noqa: BLE001  (whatever the storage says is the user's to read)
-        raise SearchProblem(f"cannot open the study {name!r} in {url}: {exc}") from None
+        raise SearchProblem(f"cannot open the study {name!r} in {url}: {_reason(exc, url)}") from None
     attrs = study.user_attrs
     if "space" in attrs and attrs["space"] != space.fingerprint():
         raise SearchProblem(
@@ -280,7 +324,15 @@ def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any
     if "space" not in attrs:
         study.set_user_attr("space", space.fingerprint())
         study.set_user_attr("script", os.path.abspath(options.script))
+    previous = len(study.get_trials(deepcopy=False))
+    if options.seed is not None and previous:  # seeded as before, it would draw the earlier trials again
+        study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population)
     return study, name, url
+
+
+def _resumed_seed(seed: int, previous: int) -> int:
+    """The sampler's seed for a study that has `previous` trials: repeatable, and not `seed`."""
+    return random.Random(f"{seed}/{previous}").randrange(2**32)
 
 
 def _trial_count(options: Options, study: Any, space: SearchSpace) -> int:
@@ -322,6 +374,7 @@ class _Search:
         self.say = say
         self.distributions = space.distributions()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.machine = _machine()
         self.running: dict[int, _Running] = {}
         self.finished = 0
         self.written = time.monotonic()
@@ -345,6 +398,7 @@ class _Search:
         run = _Running(trial, stem + ".log", stem + ".jsonl", time.monotonic())
         trial.set_user_attr("choice", choice)
         trial.set_user_attr("worker", self.worker_id)
+        trial.set_user_attr("machine", self.machine)
         trial.set_user_attr("log", os.path.relpath(run.log, self.out_dir))
         open(run.report, "w").close()
         self.running[trial.number] = run
@@ -456,7 +510,7 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study, name, url = _open_study(options, space, out_dir)
     driver = _Search(options, space, study, out_dir, say)
-    orphans = _fail_orphans(study, driver.worker_id)
+    orphans = _fail_orphans(study, driver.machine)
     if orphans:
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
     total = _trial_count(options, study, space)
