@@ -138,9 +138,11 @@ def test_two_machines_share_one_study(trial, tmp_path, database):
     assert len(owners) == 2 and all(sum(t.user_attrs["worker"] == w for t in trials) == 6 for w in owners)
     final = {t.number: t for t in trials}
     documents = [json.loads((out / "results.json").read_text()) for out in machines]
-    for document in documents:  # the study as it was when that search ended: both machines' trials
+    for document in documents:  # the study as it was when that search ended
         workers = {row["worker"] for row in document["trials"]} - {None}  # None: just asked for, no attributes yet
-        assert workers == owners
+        assert workers <= owners
+        if sum(row["state"] == "complete" for row in document["trials"]) == 12:
+            assert workers == owners, "the last to end lists both machines' trials"
         for row in document["trials"]:
             choice = final[row["number"]].user_attrs["choice"]
             if row["state"] == "complete":
