@@ -205,6 +205,8 @@ def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
         tree = ast.parse(source.text, filename=source.path)
     except SyntaxError as exc:
         return [], [_syntax_diagnostic(source, exc)]
+    except ValueError as exc:  # a null byte: Python 3.10 raises ValueError, later versions SyntaxError
+        return [], [_syntax_diagnostic(source, SyntaxError(str(exc)))]
     walker = _Walker(source)
     walker.walk(tree.body, -1, "")
     found = [_from_string(source, node, kind, scope, target) for node, kind, scope, target in walker.strings]
