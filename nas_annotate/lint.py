@@ -41,7 +41,9 @@ def misspelt_markers(source: Source) -> list[Diagnostic]:
                 start = source.line_offsets[node.lineno - 1] + source.char_col(node.lineno, node.col_offset)
                 found.append((source.text.find("@nni.", start), match.group(1)))
     try:
-        for token in tokenize.generate_tokens(io.StringIO(source.text).readline):
+        # newline=None: lines end where Python ends them, at a lone \r too (which Python 3.12's
+        # tokenizer cannot take before non-ASCII text)
+        for token in tokenize.generate_tokens(io.StringIO(source.text, newline=None).readline):
             match = _COMMENT.match(token.string) if token.type == tokenize.COMMENT else None
             if match and match.group(1) not in KINDS and not source.line(token.start[0])[: token.start[1]].strip():
                 offset = source.line_offsets[token.start[0] - 1] + token.start[1] + token.string.index("@")

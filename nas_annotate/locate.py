@@ -372,7 +372,9 @@ def _kind_of_line(source: Source, first: int, last: int, line: int, header: bool
     comments: set[int] = set()
     end = None
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        # newline=None: lines end where Python ends them, at a lone \r too (which Python 3.12's
+        # tokenizer cannot take before non-ASCII text)
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if tok.type == tokenize.COMMENT:
                 comments.add(tok.start[0] + first - 1)
             elif tok.type == tokenize.NEWLINE and end is None:

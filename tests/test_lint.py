@@ -44,6 +44,14 @@ def test_misspelt_markers(text: str, expected: list[tuple[int, int, str]]) -> No
         assert diagnostic.render().splitlines()[0].startswith(f"m.py:{diagnostic.line}:{diagnostic.col}: warning: ")
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_comment_and_string_warnings_whatever_the_line_endings(newline: str) -> None:
+    """The tokenizer gets the lines Python sees (a lone CR ends one too); Python 3.12's tokenizer
+    also fails on a lone CR followed by non-ASCII text, as `é` here."""
+    text = '# @nni.mutable_layr\né = 1\n"""@nni.report_finalresult(x)"""\n'.replace("\n", newline)
+    assert [(d.line, d.col) for d in misspelt_markers(Source("m.py", text))] == [(1, 3), (3, 4)]
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -37,6 +37,16 @@ def test_inside_an_expression_is_an_error(tmp_path, text, line):
     assert (diagnostic.line, diagnostic.message) == (line, INSIDE)
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_inside_an_expression_whatever_the_line_endings(tmp_path, newline):
+    """The tokenizer gets the lines Python sees (a lone CR ends one too); Python 3.12's tokenizer
+    also fails on a lone CR followed by non-ASCII text, as `é` here."""
+    path = tmp_path / "m.py"
+    path.write_bytes(f"y = f(\n    {LAYER}\né)\n".replace("\n", newline).encode())
+    [diagnostic] = check([str(path)])
+    assert (diagnostic.line, diagnostic.message) == (2, INSIDE)
+
+
 @pytest.mark.parametrize(
     "text",
     [
