@@ -13,6 +13,10 @@ share the valid `model.py` and `hp.py`.  `$DIR` in the expected text stands for 
 (`run` reports absolute paths).  Whatever the case, stdout stays empty and no Python traceback
 appears.
 
+Where CPython's own text differs between versions (a `SyntaxError` message and offset, say),
+`NAME.expected` holds what the oldest supported Python gives and `NAME.expected-3.X` what
+Python 3.X and later give, up to the next such file: the same command, Python's newer text.
+
 Adding a case: write its input and a `NAME.expected` with the `$` line and a `? 0` line, run
 `CORPUS_UPDATE=1 pytest tests/test_corpus.py -k NAME` to fill in the status and stderr the tool
 gives now, then read the result: it is the contract from then on.
@@ -65,10 +69,21 @@ def load(path: Path) -> Case:
             status = int(line[2:])
         else:
             raise ValueError(f"{path.name}: expected '!', '$' or '?' before the stderr, got {line!r}")
-    return Case(path.name[: -len(".expected")], args, status, text, setup)
+    return Case(path.name.partition(".expected")[0], args, status, text, setup)
 
 
 CASES = sorted(CORPUS.glob("*.expected"))
+
+
+def for_this_python(path: Path) -> Path:
+    """The expectation in force on the running Python: `path` or its newest `-3.X` variant
+    for a version at most the running one."""
+    chosen, since = path, (3, 0)
+    for variant in path.parent.glob(path.name + "-3.*"):
+        version = (3, int(variant.name.rpartition("-3.")[2]))
+        if since < version <= sys.version_info[:2]:
+            chosen, since = variant, version
+    return chosen
 
 
 def test_the_corpus_is_large_and_distinct():
@@ -78,6 +93,13 @@ def test_the_corpus_is_large_and_distinct():
     assert len(runs) == len(cases), "two cases run the same command on the same files"
     commands = {c.args[0] if c.args else "" for c in cases}
     assert {"", "extract", "check", "expand", "run", "search"} <= commands
+
+
+def test_each_version_variant_runs_its_case_command():
+    for variant in CORPUS.glob("*.expected-3.*"):
+        base = variant.with_name(variant.name.rpartition("-3.")[0])
+        assert base.exists(), variant.name
+        assert (load(variant).setup, load(variant).args) == (load(base).setup, load(base).args), variant.name
 
 
 def _unreadable(path: Path, monkeypatch) -> None:
@@ -113,9 +135,10 @@ def _invoke(case: Case, directory: Path, env: dict[str, str], monkeypatch) -> tu
 
 @pytest.mark.parametrize("path", CASES, ids=[p.name[: -len(".expected")] for p in CASES])
 def test_case(path: Path, tmp_path: Path, monkeypatch) -> None:
+    path = for_this_python(path)
     case = load(path)
     directory = tmp_path / "corpus"
-    shutil.copytree(CORPUS, directory, ignore=shutil.ignore_patterns("*.expected", "__pycache__"))
+    shutil.copytree(CORPUS, directory, ignore=shutil.ignore_patterns("*.expected", "*.expected-3.*", "__pycache__"))
     for name in AMBIENT:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(directory)
