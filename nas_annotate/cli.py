@@ -175,10 +175,11 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
 
     Options for the script itself go after `--`.
     """
-    try:
-        import optuna  # noqa: F401
-    except ImportError:
-        raise click.ClickException("search needs Optuna: pip install 'nas-annotate[search]'") from None
+    import importlib.util
+
+    missing = [name for name in ("optuna", "matplotlib", "tqdm") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(f"search needs {', '.join(missing)}: pip install 'nas-annotate[search]'")
     from .diagnostics import CompileError
     from .search import Options, SearchProblem, search
 

@@ -333,7 +333,12 @@ def _search_process(trial: Path, out: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [NAS, "search", str(trial), "-o", str(out), "--no-progress", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+        preexec_fn=_default_sigint,  # a suite started in the background ignores SIGINT; the search must not
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for(path: Path, timeout: float = 30) -> None:
@@ -551,3 +556,17 @@ def api_analysis(path: Path):
     from nas_annotate import api
 
     return api.analyse_file(str(path))
+
+
+def test_a_missing_search_dependency_is_named(trial, monkeypatch):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from nas_annotate.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("matplotlib", "tqdm") else real(name, *a))
+    result = CliRunner().invoke(main, ["search", str(trial)])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: search needs matplotlib, tqdm: pip install 'nas-annotate[search]'\n"
