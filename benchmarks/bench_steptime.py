@@ -49,6 +49,19 @@ def hand_written(keras, channels: int):
     return keras.Model(images, layers.Dense(10, activation="softmax")(features))
 
 
+def wiring(model) -> list[tuple[str, list[int]]]:
+    """Each layer's type and the positions of the layers feeding it, in order: equal wiring
+    means the same computation, whatever the layers are named."""
+    import tensorflow as tf
+
+    found = []
+    for layer in model.layers:
+        inputs = layer._inbound_nodes[0].input_tensors if layer._inbound_nodes else []
+        feeding = [model.layers.index(t._keras_history.operation) for t in tf.nest.flatten(inputs)]
+        found.append((type(layer).__name__, feeding))
+    return found
+
+
 def step_time(model, x, y, steps: int, batch: int) -> float:
     start = time.perf_counter()
     for i in range(steps):
@@ -92,6 +105,7 @@ def main() -> None:
         models[name] = model
     counts = {name: model.count_params() for name, model in models.items()}
     assert len(set(counts.values())) == 1, counts
+    assert all(wiring(model) == wiring(models[BASE]) for model in models.values()), "the models differ"
     names = list(models)
     for name in names:  # a discarded round: every model hot before the first timed one
         step_time(models[name], x, y, args.steps, args.batch)
@@ -102,7 +116,7 @@ def main() -> None:
             times[name].append(step_time(models[name], x, y, args.steps, args.batch))
     print(f"tensorflow {tf.__version__}, python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
     print(f"{args.rounds} rounds x {args.steps} train_on_batch steps of {args.batch}, models interleaved in rotating order; "
-          f"{counts[BASE]} parameters each")
+          f"{counts[BASE]} parameters each, wired alike")
     print(f"ratio: the median over rounds of (model / {BASE}) in the same round; "
           f"the second copy of the hand-written model shows the noise")
     results = {"steps": args.steps, "rounds": args.rounds, "batch": args.batch, "models": {}}
