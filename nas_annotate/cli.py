@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import click
 
@@ -22,6 +22,24 @@ def _warn(diagnostics: list) -> None:
 
     if diagnostics:
         click.echo(render_all(diagnostics), err=True)
+
+
+def _produce(make: Callable[[], bytes], output: str | None, sources: tuple[str, ...]) -> None:
+    """Write what `make` builds from `sources`, warning about their misspelt markers; on
+    errors, print them with the warnings and exit 1."""
+    from .diagnostics import CompileError
+    from .lint import lint_files
+
+    found = lint_files(sources)
+    try:
+        data = make()
+    except CompileError as exc:
+        _fail(CompileError(exc.diagnostics + found))
+    _warn(found)
+    try:
+        _emit(data, output, sources)
+    except CompileError as exc:
+        _fail(exc)
 
 
 def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
@@ -51,22 +69,12 @@ def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
     """Print the search space of the annotated files and directories PATH..."""
     from .api import extract as extract_space, python_files
     from .diagnostics import CompileError
-    from .lint import lint_files
 
     try:
         sources = tuple(python_files(paths))
     except CompileError as exc:
         _fail(exc)
-    found = lint_files(sources)
-    try:
-        space = extract_space(paths, fmt)
-    except CompileError as exc:
-        _fail(CompileError(exc.diagnostics + found))
-    _warn(found)
-    try:
-        _emit(space.encode("utf-8"), output, sources)
-    except CompileError as exc:
-        _fail(exc)
+    _produce(lambda: extract_space(paths, fmt).encode("utf-8"), output, sources)
 
 
 @main.command()
@@ -103,19 +111,8 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     at run time (choice from NAS_ANNOTATE_CHOICE, set_choice() or NNI).
     """
     from .api import expand as expand_file
-    from .diagnostics import CompileError
-    from .lint import lint_files
 
-    found = lint_files([file])
-    try:
-        expanded = expand_file(file, choice)
-    except CompileError as exc:
-        _fail(CompileError(exc.diagnostics + found))
-    _warn(found)
-    try:
-        _emit(expanded, output, (file,))
-    except CompileError as exc:
-        _fail(exc)
+    _produce(lambda: expand_file(file, choice), output, (file,))
 
 
 @main.command("run", context_settings={"ignore_unknown_options": True})
