@@ -6,7 +6,6 @@ from the search space."""
 from __future__ import annotations
 
 import ast
-import bisect
 import difflib
 import io
 import re
@@ -54,7 +53,7 @@ def misspelt_markers(source: Source) -> list[Diagnostic]:
 
 
 def _warning(source: Source, offset: int, name: str) -> Diagnostic:
-    line = bisect.bisect_right(source.line_offsets, offset)
+    line = source.line_of(offset)
     message = f"'@nni.{name}' is not an annotation, so this is left as it is"
     close = difflib.get_close_matches(name, KINDS, n=1, cutoff=0.6)
     if close:

@@ -306,7 +306,7 @@ def _from_comments(
     starts = [s.start for s in stmts]
     in_strings = {line for a in found for line in range(a.region.line, a.region.end_line + 1)}
     for match in _COMMENT_CANDIDATE.finditer(source.text):
-        line = bisect.bisect_right(source.line_offsets, match.start())
+        line = source.line_of(match.start())
         indent = match.group(1)
         level = _level(indent, len(indent))
         if line in in_strings:

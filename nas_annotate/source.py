@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import os
@@ -81,6 +82,10 @@ class Source:
         for line in self.lines:
             offsets.append(offsets[-1] + len(line))
         return offsets
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line holding `offset` of `text`."""
+        return bisect.bisect_right(self.line_offsets, offset)
 
     def char_col(self, lineno: int, byte_col: int) -> int:
         """Convert the UTF-8 byte column that `ast` reports into a character column."""

@@ -100,7 +100,6 @@ def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
     Searches that open a new database at once race to create its tables: the losers' SQL
     fails (a table or type that now exists) and is retried, so every one of them joins."""
     import optuna
-    from sqlalchemy.exc import DBAPIError
 
     url = options.storage or "sqlite:///" + os.path.abspath(os.path.join(out_dir, "study.db"))
     shown = _shown_url(url)
@@ -112,8 +111,8 @@ def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
             storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
             break
         except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server)
-            failed = exc if isinstance(exc, DBAPIError) else exc.__cause__
-            if isinstance(failed, DBAPIError) and failed.statement is not None and attempt < SETUP_ATTEMPTS:
+            failed = _database_error(exc)
+            if failed is not None and failed.statement is not None and attempt < SETUP_ATTEMPTS:
                 time.sleep(random.uniform(0.05, 0.3) * attempt)
                 continue
             raise SearchProblem(f"cannot open the study storage {shown!r}: {_reason(exc, url)}") from None
@@ -128,13 +127,20 @@ def _shown_url(url: str) -> str:
     return re.sub(r"([?&]password=)[^&]*", r"\1***", shown)
 
 
-def _reason(exc: Exception, url: str) -> str:
-    """Why the storage would not open, on one line: the database's own words where it spoke."""
+def _database_error(exc: Exception) -> Any:
+    """The database's own error behind `exc` (SQLAlchemy's DBAPIError), or None."""
     from sqlalchemy.exc import DBAPIError
 
     cause = exc if isinstance(exc, DBAPIError) else exc.__cause__
-    if isinstance(cause, DBAPIError):
-        text = str(cause.orig)
+    return cause if isinstance(cause, DBAPIError) else None
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """Why the storage would not open, on one line: the database's own words where it spoke."""
+    database = _database_error(exc)
+    cause = exc.__cause__
+    if database is not None:
+        text = str(database.orig)
     elif isinstance(exc, ImportError) and cause is not None:
         backend = url.partition(":")[0].partition("+")[0]
         text = f"{cause}: install the database's Python driver, or name an installed one in the URL ({backend}+DRIVER://...)"
