@@ -145,8 +145,8 @@ def run_command(
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
 @click.option("-n", "--trials", type=click.IntRange(min=0), help="Trials to run now (default 20; grid: what is left of the grid).")
 @click.option(
-    "-s", "--sampler", type=click.Choice(["random", "tpe", "evolution", "grid"]), default="tpe", show_default=True,
-    help="The search algorithm.",
+    "-s", "--sampler", type=click.Choice(["random", "tpe", "evolution", "grid", "darts", "enas"]), default="tpe",
+    show_default=True, help="The search algorithm; darts and enas train one supernet (one-shot search).",
 )
 @click.option("--seed", type=int, help="Seed for the sampler.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
@@ -163,6 +163,12 @@ def run_command(
 @click.option("--no-preload", is_flag=True, help="Do not import the script's modules in the worker ahead of the trials.")
 @click.option("--fresh", is_flag=True, help="Run each trial in a new interpreter instead of a fork (slower; for code that cannot fork).")
 @click.option("--population", type=click.IntRange(min=2), default=10, show_default=True, help="evolution: the population size.")
+@click.option("--retrain", type=click.IntRange(min=0), default=1, show_default=True,
+              help="darts, enas: train the K best architectures found standalone, as trials of the study.")
+@click.option("--paths", type=click.IntRange(min=1), default=20, show_default=True,
+              help="enas: architectures ranked with the shared weights after training.")
+@click.option("--policy", type=click.Choice(["learned", "uniform"]), default="learned", show_default=True,
+              help="enas: paths from a learned policy (ENAS's controller) or uniformly (random search with weight sharing).")
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def search_command(script: str, args: tuple[str, ...], **settings: object) -> None:

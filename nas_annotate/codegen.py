@@ -145,8 +145,54 @@ class _LayerCode:
         return out
 
 
-def layer_statements(layer: MutableLayer, decision: Decision | None) -> list[str]:
-    """Python for one layer (SPEC §4): for `decision`, or asking the runtime when it is None."""
+_SITE, _INPUTS = TEMP + "s", TEMP + "x"
+
+
+class _SupernetCode(_LayerCode):
+    """The supernet form of one layer: every candidate called once, on every input candidate
+    (gated by the layer's architecture state), their outputs mixed by it (SPEC §4 per
+    candidate, with one `input_aggregate` before the candidates and one `post_process` after
+    the mix, so a one-hot state computes exactly the chosen form)."""
+
+    def __init__(self, layer: MutableLayer) -> None:
+        super().__init__(layer, None)
+
+    def build(self) -> list[str]:
+        layer = self.layer
+        lo, hi = layer.input_num
+        self.bind(
+            _SITE,
+            f"{RUNTIME}.supernet({layer.key!r}, {tuple(layer.choice_labels)!r}, {tuple(layer.input_labels)!r}, {lo}, {hi})",
+        )
+        for field in _field_order(layer):
+            if field == "layer_choice":
+                self.hoist([a.value for c in layer.layer_choice for a in c.arguments])
+            elif field == "fixed_inputs":
+                self.hoist(list(layer.fixed_inputs))
+            elif field == "input_candidates":
+                self.bind(_CHOSEN, f"{_SITE}.gate(({''.join(e.label + ', ' for e in layer.input_candidates)}))")
+            else:
+                helper = layer.input_aggregate if field == "input_aggregate" else layer.post_process
+                self.hoist([a.value for a in helper.arguments])  # type: ignore[union-attr]
+        chosen = f"[*{_CHOSEN}]" if layer.input_candidates else "[]"
+        inputs = "[[" + ", ".join(self.text(e) for e in layer.fixed_inputs) + "], " + chosen + "]"
+        if layer.input_aggregate is not None:
+            self.bind(_INPUTS, self.call(layer.input_aggregate, inputs))
+            inputs = _INPUTS
+        outputs = "".join(self.call(candidate, inputs) + ", " for candidate in layer.layer_choice)
+        out = f"{_SITE}.mix(({outputs}))"
+        if layer.post_process is not None:
+            out = self.call(layer.post_process, f"[{out}, {chosen}]")
+        self.statements.append(f"{layer.layer_output.label} = {out}")
+        self.statements.append("del " + ", ".join(self.temps))
+        return self.statements
+
+
+def layer_statements(layer: MutableLayer, decision: Decision | None, supernet: bool = False) -> list[str]:
+    """Python for one layer (SPEC §4): for `decision`, or asking the runtime when it is None;
+    `supernet`: the form in which the runtime builds every candidate (one-shot search)."""
+    if supernet:
+        return _SupernetCode(layer).build()
     return _LayerCode(layer, decision).build()
 
 
@@ -238,13 +284,16 @@ def expand_annotations(
     source: Source,
     annotations: list[Annotation],
     decide: Callable[[MutableLayer | Hyperparameter], Decision | int | float] | None,
+    supernet: bool = False,
 ) -> str:
     """The source with every annotation replaced by its code: for the decisions of `decide`,
-    or the run-time form when it is None."""
+    or the run-time form when it is None (its layers in the supernet form with `supernet`)."""
     replacements: list[Replacement] = []
     for annotation in annotations:
         statements = [
-            s for layer in annotation.layers for s in layer_statements(layer, decide(layer) if decide else None)  # type: ignore[arg-type]
+            s
+            for layer in annotation.layers
+            for s in layer_statements(layer, decide(layer) if decide else None, supernet)  # type: ignore[arg-type]
         ]
         statements += [report_statement(report, decide is not None) for report in annotation.reports]
         if annotation.kind == "get_next_parameter":

@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
+class RunError(Exception):
+    """A problem of a running script that its user must fix: the message is the whole report
+    (where and why), shown without a traceback."""
+
+
 class Diagnostic(NamedTuple):
     """One problem found in a user's file; `line` and `col` are 1-based, 0 when unknown."""
 

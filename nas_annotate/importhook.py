@@ -32,7 +32,7 @@ MARKERS = (
     b"@nni.get_next_parameter",
 )
 _MAGIC = b"NASANN03"  # a new one whenever the generated code changes within a version
-_FORM = b"runtime-form"
+FORMS = ("runtime", "supernet")  # the run-time form, and its supernet variant for one-shot search
 
 
 class AnnotationError(ImportError):
@@ -87,25 +87,25 @@ def has_annotations(data: bytes) -> bool:
     return bool(found or problems)
 
 
-def cache_path(path: str) -> str:
-    """Where the compiled run-time form of `path` is cached: beside its normal bytecode (which
-    follows `PYTHONPYCACHEPREFIX`), under our own tag."""
+def cache_path(path: str, form: str = "runtime") -> str:
+    """Where the compiled `form` of `path` is cached: beside its normal bytecode (which
+    follows `PYTHONPYCACHEPREFIX`), under our own tag (one file per form)."""
     normal = cache_from_source(path)
-    return normal[: -len(".pyc")] + ".nas-annotate.pyc"
+    return normal[: -len(".pyc")] + (".nas-annotate.pyc" if form == "runtime" else f".nas-annotate-{form}.pyc")
 
 
-def _cache_key(path: str, module: str, data: bytes) -> bytes:
+def _cache_key(path: str, module: str, data: bytes, form: str) -> bytes:
     digest = hashlib.sha256()
     python = f"{sys.implementation.cache_tag} {sys.hexversion}".encode()
-    for part in (_MAGIC, _FORM, __version__.encode(), python, os.path.abspath(path).encode(), module.encode()):
+    for part in (_MAGIC, form.encode(), __version__.encode(), python, os.path.abspath(path).encode(), module.encode()):
         digest.update(part + b"\0")
     digest.update(data)
     return digest.digest()
 
 
-def _read_cache(path: str, key: bytes) -> tuple[CodeType, list[str]] | None:
+def _read_cache(path: str, key: bytes, form: str) -> tuple[CodeType, list[str]] | None:
     try:
-        with open(cache_path(path), "rb") as handle:
+        with open(cache_path(path, form), "rb") as handle:
             blob = handle.read()
     except OSError:
         return None
@@ -126,10 +126,10 @@ def _read_cache(path: str, key: bytes) -> tuple[CodeType, list[str]] | None:
     return code, keys
 
 
-def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str]) -> None:
+def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str], form: str) -> None:
     if sys.dont_write_bytecode:
         return
-    target = cache_path(path)
+    target = cache_path(path, form)
     meta = marshal.dumps(keys)
     body = len(meta).to_bytes(4, "little") + meta + marshal.dumps(code)
     try:
@@ -139,11 +139,11 @@ def _write_cache(path: str, key: bytes, code: CodeType, keys: list[str]) -> None
         pass
 
 
-def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, list[str]]:
-    """The code object of the run-time form of `path` and its keys (layers, hyperparameters,
-    and NNI's keys of the hyperparameters), from the cache if fresh."""
-    key = _cache_key(path, module, data)
-    cached = _read_cache(path, key)
+def compile_annotated(path: str, module: str, data: bytes, form: str = "runtime") -> tuple[CodeType, list[str]]:
+    """The code object of the run-time `form` of `path` (see FORMS) and its keys (layers,
+    hyperparameters, and NNI's keys of the hyperparameters), from the cache if fresh."""
+    key = _cache_key(path, module, data, form)
+    cached = _read_cache(path, key, form)
     if cached is not None:
         return cached
     from .codegen import expand_annotations
@@ -158,10 +158,10 @@ def compile_annotated(path: str, module: str, data: bytes) -> tuple[CodeType, li
     analysis = analyse(source, module)
     if analysis.diagnostics:
         raise AnnotationError(analysis.diagnostics)
-    text = expand_annotations(source, analysis.annotations, None)
+    text = expand_annotations(source, analysis.annotations, None, supernet=form == "supernet")
     code = compile(_whole_lines(text, path, source, analysis.annotations), path, "exec", dont_inherit=True)
     keys = analysis.keys
-    _write_cache(path, key, code, keys)
+    _write_cache(path, key, code, keys, form)
     return code, keys
 
 
@@ -174,7 +174,7 @@ def script_code(path: str, data: bytes) -> CodeType:
     from .keys import module_name
 
     module = module_name(path)
-    code, keys = compile_annotated(path, module, data)
+    code, keys = compile_annotated(path, module, data, runtime.form())
     runtime.register(module, keys)
     return code
 
@@ -207,7 +207,7 @@ class AnnotationLoader(importlib.machinery.SourceFileLoader):
         from .keys import module_name
 
         module = module_name(self.path)
-        code, keys = compile_annotated(self.path, module, self.get_data(self.path))
+        code, keys = compile_annotated(self.path, module, self.get_data(self.path), runtime.form())
         runtime.register(module, keys)
         return code
 

@@ -7,6 +7,7 @@ import sys
 import types
 from typing import Sequence
 
+from .diagnostics import RunError
 from .importhook import AnnotationError, compile_annotated, has_annotations, install_import_hook, script_code
 from .keys import module_name
 from .runtime import ChoiceError
@@ -68,7 +69,7 @@ def run_script(script: str, args: Sequence[str] = (), packages: Sequence[str] = 
             return exc.code
         print(exc.code, file=sys.stderr)
         return 1
-    except (AnnotationError, ChoiceError) as exc:
+    except (AnnotationError, RunError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:

@@ -31,13 +31,13 @@ from .choice import (
     quantise,
     unknown_key,
 )
-from .diagnostics import CompileError
+from .diagnostics import CompileError, RunError
 
 ENV = "NAS_ANNOTATE_CHOICE"
 SAMPLERS = ("first", "random")
 
 
-class ChoiceError(Exception):
+class ChoiceError(RunError):
     """A layer's choice is missing or invalid; the message names the key and what is allowed."""
 
 
@@ -51,6 +51,7 @@ class _State:
         self.entries: dict[str, dict[str, Entry]] = {}
         self.registered: dict[str, list[str]] = {}
         self.resolved = False
+        self.supernet: Any = None  # a oneshot.Run while a one-shot search builds its supernet
 
 
 _state = _State()
@@ -73,6 +74,29 @@ def set_choice(choice: str | dict[str, Any] | None = None, *, sample: str | None
     if choice is not None:
         _state.document = _as_document(choice, "<choice>" if isinstance(choice, str) else "set_choice()")
     _state.resolved = choice is not None or sample is not None
+
+
+def set_supernet(strategy: str, options: dict[str, Any] | None = None, choice: str | dict[str, Any] | None = None) -> Any:
+    """Build the supernet of one-shot search (`strategy` "darts" or "enas"; see `oneshot.Run`
+    for `options`): modules compile to the supernet form, whose layers call `supernet()`.
+    Hyperparameters take their value from `choice`, else their first option (or lower bound)."""
+    from .oneshot import Run
+
+    set_choice(choice, sample="first")
+    _state.supernet = Run(strategy, options or {})
+    return _state.supernet
+
+
+def form() -> str:
+    """The form modules compile to now: "supernet" while a one-shot search runs, else "runtime"."""
+    return "runtime" if _state.supernet is None else "supernet"
+
+
+def supernet(key: str, labels: tuple[str, ...], input_labels: tuple[str, ...], lo: int, hi: int) -> Any:
+    """The supernet site of the layer `key` (code in the supernet form calls this)."""
+    if _state.supernet is None:
+        raise ChoiceError(f"{_where()}error: {key}: code in the supernet form runs only during a one-shot search")
+    return _state.supernet.supernet.site(Shape(key, labels, input_labels, (lo, hi)), _where())
 
 
 def reset() -> None:

@@ -121,8 +121,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N examples only")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights' initialisation and of the batches")
     args = parser.parse_args()
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(args.seed)
     (train_x, train_y), (val_x, val_y) = load_data()
     if args.limit:
         train_x, train_y = train_x[: args.limit], train_y[: args.limit]

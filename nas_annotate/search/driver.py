@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..diagnostics import CompileError, Diagnostic
-from .samplers import SAMPLERS, make_sampler
+from .samplers import ONESHOT, SAMPLERS, make_sampler
 from .space import NotFinite, SearchSpace, load_space, space_files
 
 DEFAULT_TRIALS = 20
@@ -56,6 +56,9 @@ class Options:
     no_preload: bool = False
     fresh: bool = False
     population: int = 10
+    retrain: int = 1
+    paths: int = 20
+    policy: str = "learned"
     progress: bool | None = None
     quiet: bool = False
 
@@ -491,6 +494,8 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise SearchProblem(f"unknown sampler {options.sampler!r}: use one of {', '.join(SAMPLERS)}")
     if options.jobs < 1:
         raise SearchProblem("--jobs must be at least 1")
+    if options.sampler not in ONESHOT and options.retrain != 1:
+        raise SearchProblem(f"--retrain applies to one-shot search (--sampler {' or '.join(ONESHOT)}), not to {options.sampler}")
     if not os.path.isfile(options.script):
         what = "is a directory, not a script" if os.path.isdir(options.script) else "no such file"
         raise CompileError([Diagnostic(options.script, 0, 0, what)])
@@ -522,17 +527,23 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     total = _trial_count(options, study, space)
     previous = len(study.get_trials(deepcopy=False))
     size = space.size()
+    plan = f"{total} trial(s), {options.jobs} at a time"
+    if options.sampler in ONESHOT:
+        plan = f"one supernet, then {options.retrain} standalone trial(s)"
     say(
         f"nas-annotate: searching {f'{size:,} choices' if size is not None else 'a continuous space'} of {options.script} with {options.sampler}: "
-        f"{total} trial(s), {options.jobs} at a time; study {name!r} in {url}"
-        + (f" ({previous} trial(s) already there)" if previous else "")
+        f"{plan}; study {name!r} in {url}" + (f" ({previous} trial(s) already there)" if previous else "")
     )
     outcome = Outcome(out_dir, name, url)
-    progress = _Progress(total, options, say)
+    found: list[dict[str, Any]] = []
     old_term = signal.signal(signal.SIGTERM, _raise_stop)
+    progress = None
     try:
         for module, error in worker.ready().items():
             say(f"nas-annotate: note: could not preload {module} ({error}); each trial imports it")
+        if options.sampler in ONESHOT:
+            found, total = _one_shot(options, space, study, out_dir, worker, say, outcome)
+        progress = _Progress(total, options, say)
         driver.run(total, worker, progress)
     except (KeyboardInterrupt, _Stop):
         outcome.interrupted = True
@@ -543,11 +554,41 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
         raise
     finally:
         signal.signal(signal.SIGTERM, old_term)
-        progress.close()
+        if progress is not None:
+            progress.close()
         worker.stop()  # the worker ends while the results are written
         outcome.finished = driver.finished
-    outcome.results = write_results(study, space, options, out_dir, final=True, echo=None if options.quiet else print)
+    pick = found[0] if found and not options.retrain else None
+    outcome.results = write_results(
+        study, space, options, out_dir, final=True, echo=None if options.quiet else print, pick=pick
+    )
     return outcome
+
+
+def _one_shot(
+    options: Options, space: SearchSpace, study: Any, out_dir: str, worker: _Worker, say: Callable[[str], None],
+    outcome: Outcome,
+) -> tuple[list[dict[str, Any]], int]:
+    """Train the supernet; print what it found; queue the best `--retrain` of it as trials."""
+    from .oneshot import OneShotFailed, candidates, leaderboard, plot, run_supernet
+
+    settings: dict[str, Any] = {"paths": options.paths, "policy": options.policy} if options.sampler == "enas" else {}
+    try:
+        state, state_path = run_supernet(options, out_dir, worker, say, settings)
+    except OneShotFailed as exc:
+        raise SearchProblem(str(exc)) from None
+    found = candidates(state, max(options.retrain, 1))
+    outcome.results["oneshot"] = state_path
+    outcome.results["oneshot_plot"] = os.path.join(out_dir, f"{options.sampler}.png")
+    plot(state, outcome.results["oneshot_plot"])
+    if not options.quiet:
+        print(leaderboard(state))
+        print(f"{options.sampler} state: {state_path}\n{options.sampler} plot: {outcome.results['oneshot_plot']}")
+    for rank, choice in enumerate(found[: options.retrain], 1):
+        study.enqueue_trial(space.params_of(choice), user_attrs={"source": f"{options.sampler} #{rank}"})
+    if options.retrain:
+        say(f"nas-annotate: retraining the {min(options.retrain, len(found))} best architecture(s) found, standalone")
+    return found, min(options.retrain, len(found))
 
 
 def _read_reports(run: _Running) -> bool:

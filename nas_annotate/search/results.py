@@ -123,9 +123,11 @@ def _plot(rows: list[dict[str, Any]], maximize: bool, path: str, title: str) -> 
 
 
 def write_results(
-    study: Any, space: Any, options: Any, out_dir: str, final: bool, echo: Callable[[str], None] | None = None
+    study: Any, space: Any, options: Any, out_dir: str, final: bool, echo: Callable[[str], None] | None = None,
+    pick: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Write the result files (all of them when `final`); return their paths by kind."""
+    """Write the result files (all of them when `final`); return their paths by kind. `pick`:
+    the choice to write as the best instead of the best trial's (a one-shot search's, untrained)."""
     from ..api import expand
     from ..diagnostics import CompileError
 
@@ -143,19 +145,20 @@ def write_results(
     }
     atomic_write(paths["json"], (json.dumps(document, indent=2) + "\n").encode())
     atomic_write(paths["csv"], _csv(rows))
-    if best is not None:
+    chosen = pick if pick is not None else best and best["choice"]
+    if chosen:
         paths["best_choice"] = os.path.join(out_dir, "best_choice.json")
-        atomic_write(paths["best_choice"], (json.dumps(best["choice"], indent=2) + "\n").encode())
+        atomic_write(paths["best_choice"], (json.dumps(chosen, indent=2) + "\n").encode())
     if not final:
         return paths
-    if best is not None:
+    if chosen:
         stem = os.path.splitext(os.path.basename(options.script))[0]
         paths["best_script"] = os.path.join(out_dir, f"best_{stem}.py")
         try:
-            atomic_write(paths["best_script"], expand(options.script, json.dumps(best["choice"])))
+            atomic_write(paths["best_script"], expand(options.script, json.dumps(chosen)))
         except CompileError:  # the script changed since the search; the choice file still stands
             del paths["best_script"]
-    if rows:
+    if any(row["state"] == "complete" for row in rows):
         paths["plot"] = os.path.join(out_dir, "trials.png")
         _plot(rows, maximize, paths["plot"], f"{study.study_name}: objective per trial")
     if echo is not None:

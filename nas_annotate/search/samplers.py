@@ -21,12 +21,13 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-SAMPLERS = ("random", "tpe", "evolution", "grid")
+SAMPLERS = ("random", "tpe", "evolution", "grid", "darts", "enas")
+ONESHOT = ("darts", "enas")  # one supernet training, then the architectures it found as trials
 
 
 def make_sampler(name: str, grid: dict[str, list[Any]], seed: int | None = None, population: int = 10) -> BaseSampler:
     """The sampler `name` for a space whose parameters take the values in `grid`."""
-    if name == "random":
+    if name == "random" or name in ONESHOT:  # one-shot searches enqueue their trials' parameters
         return RandomSampler(seed=seed)
     if name == "tpe":
         with warnings.catch_warnings():

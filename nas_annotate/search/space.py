@@ -148,6 +148,37 @@ class SearchSpace:
         return document
 
 
+    def params_of(self, choice: dict[str, Any]) -> dict[str, Any]:
+        """The parameters that stand for `choice` (labels, and every hyperparameter's value):
+        the inverse of `choice()`, for trials whose architecture is given (one-shot retraining)."""
+        params: dict[str, Any] = {}
+        for layer in self.layers:
+            shape = layer.shape
+            entry = choice[shape.key]
+            params[layer.layer_param] = entry["layer"]
+            chosen = tuple(sorted(shape.input_labels.index(label) for label in entry.get("inputs", [])))
+            if not shape.input_labels or shape.input_num == (0, 0):
+                continue
+            if layer.subsets is not None:
+                params[layer.inputs_param] = layer.subset_label(chosen)
+            else:
+                for index in range(len(shape.input_labels)):
+                    params[layer.flag_param(index)] = index in chosen
+        for param in self.params:
+            params[_param_name(param)] = _encode(param, choice[param.key])
+        return params
+
+
+def _encode(param: Param, value: Any) -> Any:
+    """The sampled value that `_decode` turns into `value`."""
+    if param.dist not in NORMALS:
+        return value
+    mu, sigma = float(param.args[0]), float(param.args[1])
+    if param.dist in ("lognormal", "qlognormal"):
+        value = math.log(value)
+    return min(max(NormalDist(mu, sigma).cdf(float(value)), QUANTILE[0]), QUANTILE[1])
+
+
 def _param_name(param: Param) -> str:
     return f"{param.key}:quantile" if param.dist in NORMALS else param.key
 

@@ -31,11 +31,31 @@ def run_trial(request: dict[str, Any]) -> int:
 
     os.environ[REPORT_ENV] = request["report"]
     os.environ["NAS_ANNOTATE_TRIAL"] = str(request["trial"])
-    runtime.set_choice(request["choice"])
+    oneshot = request.get("oneshot")
+    if oneshot:
+        run = runtime.set_supernet(oneshot["strategy"], oneshot["options"], request["choice"] or None)
+    else:
+        runtime.set_choice(request["choice"])
     status = run_script(request["script"], request["args"])
+    if oneshot and status == 0:
+        status = _finish_oneshot(run, oneshot["state"])
     sys.stdout.flush()
     sys.stderr.flush()
     return status
+
+
+def _finish_oneshot(run: Any, path: str) -> int:
+    """Rank or derive, then write the supernet's state for the driver."""
+    from ..diagnostics import RunError
+    from ..files import atomic_write
+
+    try:
+        state = run.finish()
+    except RunError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    atomic_write(path, json.dumps(state, indent=1).encode())
+    return 0
 
 
 def _redirect(log: str) -> None:
