@@ -559,8 +559,8 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
         worker.stop()  # the worker ends while the results are written
         outcome.finished = driver.finished
     pick = found[0] if found and not options.retrain else None
-    outcome.results = write_results(
-        study, space, options, out_dir, final=True, echo=None if options.quiet else print, pick=pick
+    outcome.results.update(
+        write_results(study, space, options, out_dir, final=True, echo=None if options.quiet else print, pick=pick)
     )
     return outcome
 

@@ -76,6 +76,8 @@ def run_supernet(
         state = json.load(handle)
     state["seconds"] = round(seconds, 3)
     state["log"] = os.path.relpath(log, out_dir)
+    for note in state["notes"]:
+        say(note)
     if not state["layers"]:
         raise OneShotFailed(f"{options.script} built none of its mutable layers, so there is no supernet to search")
     if not state["trained"]:
@@ -85,8 +87,6 @@ def run_supernet(
             "search it with a black-box sampler (--sampler tpe, evolution, random or grid)"
         )
     atomic_write(state_path, (json.dumps(state, indent=1) + "\n").encode())
-    for note in state["notes"]:
-        say(note)
     return state, state_path
 
 
@@ -202,7 +202,8 @@ def plot(state: dict[str, Any], path: str) -> None:
             axis.set_ylabel("policy probability" if probabilities else "share of ranked paths")
         axis.set_title(key.partition("/")[2] or key, fontsize=9)
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=7, loc="best")
+        if state["strategy"] == "darts":
+            axis.legend(fontsize=7, loc="best")
     figure.suptitle(f"{state['strategy']}: " + ("each candidate's weight per epoch" if state["strategy"] == "darts" else "op preference per layer"))
     figure.tight_layout()
     buffer = io.BytesIO()
