@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import digits_table  # noqa: E402  (beside this file)
 README = HERE / "README.md"
 SAMPLER_BUDGET = 60
 
@@ -190,6 +192,7 @@ def render(rows: list[Row], command: str, started: datetime, minutes: float, loa
     lines = [INTRO, "## Results", "", "| benchmark | measurement | value | baseline | ratio | goal | met? |",
              "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += ["", digits_table.summary().rstrip("\n")]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in machine()]
     lines.append(f"| load average before the run | {load} (1, 5, 15 min) |")

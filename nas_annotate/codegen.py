@@ -78,14 +78,17 @@ class _LayerCode:
         arguments = [first] + [a.prefix + self.text(a.value) for a in call.arguments]
         return f"{call.callee}({', '.join(arguments)})"
 
+    def ask(self, name: str, function: str) -> None:
+        """Bind `name` to the runtime's `function` for this layer (its key, labels and range)."""
+        layer = self.layer
+        lo, hi = layer.input_num
+        shape = f"{layer.key!r}, {tuple(layer.choice_labels)!r}, {tuple(layer.input_labels)!r}, {lo}, {hi}"
+        self.bind(name, f"{RUNTIME}.{function}({shape})")
+
     def build(self) -> list[str]:
         layer, decision = self.layer, self.decision
         if decision is None:
-            lo, hi = layer.input_num
-            self.bind(
-                _DECISION,
-                f"{RUNTIME}.decide({layer.key!r}, {tuple(layer.choice_labels)!r}, {tuple(layer.input_labels)!r}, {lo}, {hi})",
-            )
+            self.ask(_DECISION, "decide")
         for field in _field_order(layer):
             if field == "layer_choice":
                 self.candidate_arguments()
@@ -159,11 +162,7 @@ class _SupernetCode(_LayerCode):
 
     def build(self) -> list[str]:
         layer = self.layer
-        lo, hi = layer.input_num
-        self.bind(
-            _SITE,
-            f"{RUNTIME}.supernet({layer.key!r}, {tuple(layer.choice_labels)!r}, {tuple(layer.input_labels)!r}, {lo}, {hi})",
-        )
+        self.ask(_SITE, "supernet")
         for field in _field_order(layer):
             if field == "layer_choice":
                 self.hoist([a.value for c in layer.layer_choice for a in c.arguments])

@@ -306,3 +306,19 @@ x = 1
     assert "Traceback" not in done.stderr
     assert ":8: error: widths/y: one-shot search (darts) builds a Keras supernet, but input candidate 'x' is a int" in done.stderr
     assert "tensorflow" not in done.stdout
+
+
+def test_other_paths_load_neither_the_supernet_nor_tensorflow(tmp_path):
+    """`run` of an annotated script in the run-time form: no supernet module, no TensorFlow."""
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import sys\n"
+        "def f(inputs):\n    return 1\n"
+        '"""@nni.mutable_layer\n{layer_choice: [f], layer_output: y}"""\n'
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras') "
+        "or m in ('nas_annotate.supernet', 'nas_annotate.oneshot')))\n"
+    )
+    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+    done = subprocess.run([nas, "run", str(script), "--sample", "first"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
