@@ -94,7 +94,7 @@ def cache_path(path: str, form: str = "runtime") -> str:
     return normal[: -len(".pyc")] + (".nas-annotate.pyc" if form == "runtime" else f".nas-annotate-{form}.pyc")
 
 
-def _cache_key(path: str, module: str, data: bytes, form: str) -> bytes:
+def _cache_key(path: str, module: str, data: bytes, form: str = "runtime") -> bytes:
     digest = hashlib.sha256()
     python = f"{sys.implementation.cache_tag} {sys.hexversion}".encode()
     for part in (_MAGIC, form.encode(), __version__.encode(), python, os.path.abspath(path).encode(), module.encode()):
@@ -103,7 +103,7 @@ def _cache_key(path: str, module: str, data: bytes, form: str) -> bytes:
     return digest.digest()
 
 
-def _read_cache(path: str, key: bytes, form: str) -> tuple[CodeType, list[str]] | None:
+def _read_cache(path: str, key: bytes, form: str = "runtime") -> tuple[CodeType, list[str]] | None:
     try:
         with open(cache_path(path, form), "rb") as handle:
             blob = handle.read()

@@ -322,3 +322,19 @@ def test_other_paths_load_neither_the_supernet_nor_tensorflow(tmp_path):
     done = subprocess.run([nas, "run", str(script), "--sample", "first"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_supernet_form_is_cached_apart_from_the_run_time_form(tmp_path, monkeypatch):
+    from nas_annotate import importhook
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    path = tmp_path / "cells.py"
+    path.write_text('def f(inputs):\n    return 1\n"""@nni.mutable_layer\n{layer_choice: [f], layer_output: y}"""\n')
+    data = path.read_bytes()
+    runtime_code, _ = importhook.compile_annotated(str(path), "cells", data)
+    supernet_code, _ = importhook.compile_annotated(str(path), "cells", data, "supernet")
+    assert "supernet" in supernet_code.co_names or "supernet" in str(supernet_code.co_consts)
+    assert importhook.cache_path(str(path)) != importhook.cache_path(str(path), "supernet")
+    for form in importhook.FORMS:
+        key = importhook._cache_key(str(path), "cells", data, form)
+        assert importhook._read_cache(str(path), key, form) is not None
