@@ -85,11 +85,8 @@ class Policy:
 
     def _path(self, drawn: dict[tuple[str, str], int]) -> Path:
         path: Path = {}
-        for key, site in self.net.sites.items():
-            subset = site.subsets[drawn[(key, "inputs")]] if (key, "inputs") in drawn else tuple(
-                range(len(site.shape.input_labels))
-            ) if site.shape.input_labels and site.shape.input_num[0] == len(site.shape.input_labels) else ()
-            path[key] = (drawn[(key, "op")], subset)
+        for key, site in self.net.sites.items():  # a layer without an input decision has one subset
+            path[key] = (drawn[(key, "op")], site.subsets[drawn.get((key, "inputs"), 0)])
         return path
 
     def update(self, path: Path, reward: float) -> None:
