@@ -5,7 +5,9 @@ architecture written by hand in Keras: same process, same data, after warm-up.
 
 Prints the median step time of each model and its ratio to the hand-written one (goal
 1.00 ± 0.03: generated code must cost nothing), for the chosen form (`expand --choice`) and
-the run-time form (what `nas-annotate run` executes).  A second copy of the hand-written
+the run-time form (what `nas-annotate run` executes).  The supernet forms of one-shot search
+(darts, enas) compute every candidate of every layer: their ratio is held against the widest
+layer's number of candidates (the bound: no waste beyond computing each candidate once).  A second copy of the hand-written
 model is timed like the others: its ratio is the noise floor of the measurement.  `--json PATH`
 also writes them.  A benchmark, not a test.
 """
@@ -70,7 +72,32 @@ def step_time(model, x, y, steps: int, batch: int) -> float:
     return (time.perf_counter() - start) / steps * 1000
 
 
+def supernet_builder(strategy: str):
+    """`build_model` of the script in the supernet form of `strategy` (every candidate computed),
+    run under its own runtime state."""
+    from nas_annotate import importhook, runtime
+
+    outer = runtime.state()
+    runtime.set_supernet(strategy)
+    own = runtime.state()
+    code, _ = importhook.compile_annotated(str(TRAIN), "train", TRAIN.read_bytes(), "supernet")
+    namespace = {"__name__": "train", "__file__": str(TRAIN)}
+    exec(code, namespace)
+    runtime.restore(outer)
+
+    def build():
+        saved = runtime.state()
+        runtime.restore(own)
+        try:
+            return namespace["build_model"]()
+        finally:
+            runtime.restore(saved)
+
+    return build
+
+
 BASE, CONTROL = "hand-written Keras", "hand-written Keras, a second copy"
+SUPERNETS = ("darts", "enas")
 
 
 def main() -> None:
@@ -84,12 +111,13 @@ def main() -> None:
     import tensorflow as tf
 
     from nas_annotate import runtime
-    from nas_annotate.api import expand
+    from nas_annotate.api import expand, extract
 
     keras = tf.keras
     chosen = module_from(expand(str(TRAIN), str(CHOICE)))
     runtime.set_choice(str(CHOICE))
     run_time = module_from(expand(str(TRAIN), None))
+    supernets = {strategy: supernet_builder(strategy) for strategy in SUPERNETS}
     (x, y), _ = chosen["load_data"]()
     models = {}
     for name, build in [
@@ -97,15 +125,17 @@ def main() -> None:
         ("expanded (chosen form)", chosen["build_model"]),
         ("run-time form", run_time["build_model"]),
         (CONTROL, lambda: hand_written(keras, chosen["CHANNELS"])),
+        *((f"supernet form ({strategy})", build) for strategy, build in supernets.items()),
     ]:
         keras.utils.set_random_seed(0)
         model = build()
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
         step_time(model, x, y, 50, args.batch)
         models[name] = model
-    counts = {name: model.count_params() for name, model in models.items()}
+    alike = [name for name in models if not name.startswith("supernet")]
+    counts = {name: models[name].count_params() for name in alike}
     assert len(set(counts.values())) == 1, counts
-    assert all(wiring(model) == wiring(models[BASE]) for model in models.values()), "the models differ"
+    assert all(wiring(models[name]) == wiring(models[BASE]) for name in alike), "the models differ"
     names = list(models)
     for name in names:  # a discarded round: every model hot before the first timed one
         step_time(models[name], x, y, args.steps, args.batch)
@@ -119,12 +149,14 @@ def main() -> None:
           f"{counts[BASE]} parameters each, wired alike")
     print(f"ratio: the median over rounds of (model / {BASE}) in the same round; "
           f"the second copy of the hand-written model shows the noise")
-    results = {"steps": args.steps, "rounds": args.rounds, "batch": args.batch, "models": {}}
+    widest = max(len(entry["_value"]["layer_choice"]) for entry in json.loads(extract([str(TRAIN)])).values())
+    results = {"steps": args.steps, "rounds": args.rounds, "batch": args.batch, "widest_layer": widest, "models": {}}
     for name, samples in times.items():
         median = statistics.median(samples)
         ratio = statistics.median(t / b for t, b in zip(samples, times[BASE]))
         results["models"][name] = {"ms_per_step": median, "ratio": ratio}
-        print(f"  {name:34s} median {median:7.3f} ms/step   ratio {ratio:5.3f}")
+        bound = f"   (bound: {widest} candidates in the widest layer)" if name.startswith("supernet") else ""
+        print(f"  {name:34s} median {median:7.3f} ms/step   ratio {ratio:5.3f}{bound}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
