@@ -15,7 +15,8 @@ functions and in methods; candidates with arguments, `input_num` ranges,
   against the baseline `ast.unparse(ast.parse(text))` of the same text (NNI's
   ast + astor expander costs about 5.3x that round trip; the goal is <= 4x);
 - `expand` of a same-size file without any annotation, against merely reading it;
-- `nas-annotate --help` wall time in a subprocess against `python -c pass`;
+- `nas-annotate --help` wall time in a subprocess against `python -c pass`, and `extract` and
+  `expand` of the annotation-free file against `--help` (they answer without the compiler);
 - which modules `nas-annotate --help` imports (`python -X importtime`).
 
 `--json PATH` also writes the medians (ms) and the ratios as JSON.
@@ -405,6 +406,8 @@ def main() -> None:
         empty = wall([sys.executable, "-c", "pass"], cli_runs)
         help_script = wall([script, "--help"], cli_runs)
         help_module = wall([sys.executable, "-m", "nas_annotate", "--help"], cli_runs)
+        extract_plain = wall([script, "extract", plain_path], cli_runs)
+        expand_plain = wall([script, "expand", plain_path, "-o", os.path.join(tmp, "plain_out.py")], cli_runs)
         click_only = wall([sys.executable, "-c", "import click"], cli_runs)
         print(f"\nsubprocess wall time, {cli_runs} runs      best        median")
         print(f"  {'python -c pass':32s} {ms(empty[0])}  {ms(empty[1])}")
@@ -412,7 +415,12 @@ def main() -> None:
         print(f"  {label:32s} {ms(click_only[0])}  {ms(click_only[1])}")
         print(f"  {'nas-annotate --help':32s} {ms(help_script[0])}  {ms(help_script[1])}   (+{(help_script[1] - empty[1]) * 1000:.1f} ms over python -c pass, median)")
         print(f"  {'python -m nas_annotate --help':32s} {ms(help_module[0])}  {ms(help_module[1])}")
-        results |= {"python_pass_ms": empty[1] * 1000, "help_ms": help_script[1] * 1000, "cli_runs": cli_runs}
+        for name, measured_wall in (("extract", extract_plain), ("expand", expand_plain)):
+            label = f"nas-annotate {name} plain.py"
+            print(f"  {label:32s} {ms(measured_wall[0])}  {ms(measured_wall[1])}   "
+                  f"({measured_wall[1] / help_script[1]:.2f}x --help, median; goal <= 1.3x)")
+        results |= {"python_pass_ms": empty[1] * 1000, "help_ms": help_script[1] * 1000, "cli_runs": cli_runs,
+                    "extract_plain_ms": extract_plain[1] * 1000, "expand_plain_ms": expand_plain[1] * 1000}
         if args.json:
             with open(args.json, "w", encoding="utf-8") as handle:
                 json.dump(results, handle, indent=2)

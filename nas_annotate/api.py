@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from typing import Iterable
 
 from .choice import ChoiceDocument, load_choice, resolve
 from .codegen import expand_annotations
 from .diagnostics import CompileError, Diagnostic
-from .files import atomic_write
+from .files import python_files
 from .importhook import mentions_marker
 from .keys import module_name
 from .lint import lint_files
-from .locate import has_annotations
+from .locate import has_annotations, syntax_errors
 from .pipeline import Analysis, analyse
 from .source import Source
 from .space import render
-
-_SKIP_DIRS = {"__pycache__", "node_modules", "site-packages"}
-
-
-def python_files(paths: Iterable[str]) -> list[str]:
-    """The files named, and the `.py` files under the directories named, in a stable order."""
-    found: list[str] = []
-    missing: list[Diagnostic] = []
-    for path in paths:
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(
-                    d
-                    for d in dirs
-                    if not d.startswith(".") and d not in _SKIP_DIRS and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))
-                )
-                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(".py"))
-        elif os.path.isfile(path):
-            found.append(path)
-        else:
-            missing.append(Diagnostic(path, 0, 0, "no such file or directory"))
-    if missing:
-        raise CompileError(missing)
-    seen: set[str] = set()
-    unique = []
-    for path in found:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            unique.append(path)
-    return unique
-
 
 def analyse_file(path: str, module: str | None = None) -> Analysis:
     """Read and analyse one file; its module name comes from its place among packages."""
@@ -55,8 +22,9 @@ def analyse_file(path: str, module: str | None = None) -> Analysis:
     return analyse(source, module or module_name(path))
 
 
-def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic]]:
-    """Analyse every annotated file under `paths`; files without a marker are not even decoded."""
+def analyse_paths(paths: Iterable[str], parse_all: bool = False) -> tuple[list[Analysis], list[Diagnostic]]:
+    """Analyse every annotated file under `paths`; files without a marker are not even decoded,
+    unless `parse_all` (what `check` promises: every file's Python syntax is checked too)."""
     analyses: list[Analysis] = []
     diagnostics: list[Diagnostic] = []
     owners: dict[str, tuple[str, int]] = {}
@@ -65,6 +33,8 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
             with open(path, "rb") as handle:
                 data = handle.read()
             if not mentions_marker(data):
+                if parse_all:
+                    diagnostics.extend(syntax_errors(Source.from_bytes(path, data)))
                 continue
             analysis = analyse(Source.from_bytes(path, data), module_name(path))
         except OSError as exc:
@@ -73,6 +43,8 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
         except CompileError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
+        if parse_all and not has_annotations(analysis.source.text):
+            diagnostics.extend(syntax_errors(analysis.source))
         analyses.append(analysis)
         diagnostics.extend(analysis.diagnostics)
         for item in (*analysis.layers, *analysis.params):
@@ -86,10 +58,10 @@ def analyse_paths(paths: Iterable[str]) -> tuple[list[Analysis], list[Diagnostic
 
 
 def check(paths: Iterable[str]) -> list[Diagnostic]:
-    """Every problem in the annotated files under `paths`, errors and warnings (empty when all
-    is well)."""
+    """Every problem in the files under `paths` (their annotations, and their Python syntax),
+    errors and warnings; empty when all is well."""
     try:
-        diagnostics = analyse_paths(paths)[1] + lint_files(python_files(paths))
+        diagnostics = analyse_paths(paths, parse_all=True)[1] + lint_files(python_files(paths))
     except CompileError as exc:
         diagnostics = exc.diagnostics
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.col))
@@ -131,13 +103,3 @@ def expand(path: str, choice: ChoiceDocument | str | None) -> bytes:
         text = expand_annotations(source, analysis.annotations, lambda item: decisions[item.key])
     return source.encode(text)
 
-
-def write_atomic(path: str, data: bytes, sources: Iterable[str] = ()) -> None:
-    """Write `data` to `path` all at once (temporary file + rename); never over a source file."""
-    for source in sources:
-        if os.path.exists(path) and os.path.samefile(path, source):
-            raise CompileError([Diagnostic(path, 0, 0, "refusing to write over the source file; choose another output")])
-    try:
-        atomic_write(path, data, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None)
-    except OSError as exc:
-        raise CompileError([Diagnostic(path, 0, 0, f"cannot write: {exc.strerror or exc}")]) from None

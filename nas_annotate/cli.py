@@ -36,21 +36,24 @@ def _produce(make: Callable[[], bytes], output: str | None, sources: tuple[str, 
     except CompileError as exc:
         _fail(CompileError(exc.diagnostics + found))
     _warn(found)
-    try:
-        _emit(data, output, sources)
-    except CompileError as exc:
-        _fail(exc)
+    _emit(data, output, sources)
 
 
 def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
-    from .api import write_atomic
+    from .diagnostics import CompileError
+    from .files import write_output
 
     if output is None or output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    else:
-        write_atomic(output, data, sources)
+        return
+    try:
+        write_output(output, data, sources)
+    except CompileError as exc:
+        _fail(exc)
 
+
+EMPTY_SPACE = b"{}\n"  # the space of files without annotations, in every format
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nas-annotate")
@@ -67,26 +70,33 @@ def main() -> None:
 )
 def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
     """Print the search space of the annotated files and directories PATH..."""
-    from .api import extract as extract_space, python_files
     from .diagnostics import CompileError
+    from .files import nothing_to_compile, python_files
 
     try:
         sources = tuple(python_files(paths))
     except CompileError as exc:
         _fail(exc)
+    if nothing_to_compile(sources):  # the empty space, without loading the compiler
+        _emit(EMPTY_SPACE, output, sources)
+        return
+    from .api import extract as extract_space
+
     _produce(lambda: extract_space(paths, fmt).encode("utf-8"), output, sources)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def check(paths: tuple[str, ...]) -> None:
-    """Report every problem in the annotations of PATH... (exit 1 if there is one)."""
-    from .api import analyse_paths, python_files
+    """Report every problem in the annotations and the Python syntax of PATH... (exit 1 if
+    there is one). Every file is parsed, annotated or not."""
+    from .api import analyse_paths
     from .diagnostics import CompileError
+    from .files import python_files
     from .lint import lint_files
 
     try:
-        analyses, diagnostics = analyse_paths(paths)
+        analyses, diagnostics = analyse_paths(paths, parse_all=True)
     except CompileError as exc:
         _fail(exc)
     found = lint_files(python_files(paths))
@@ -110,6 +120,12 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     Without --choice, print the choice-independent form: each layer asks nas_annotate.runtime
     at run time (choice from NAS_ANNOTATE_CHOICE, set_choice() or NNI).
     """
+    from .files import nothing_to_compile
+
+    if nothing_to_compile([file]):  # the file itself (a choice has nothing to choose), without the compiler
+        with open(file, "rb") as handle:
+            _emit(handle.read(), output, (file,))
+        return
     from .api import expand as expand_file
 
     _produce(lambda: expand_file(file, choice), output, (file,))

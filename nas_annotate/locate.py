@@ -8,6 +8,7 @@ construction.  A file whose text does not contain a marker is not parsed at all.
 from __future__ import annotations
 
 import ast
+import warnings
 import bisect
 import codecs
 import io
@@ -230,6 +231,20 @@ def _without_annotated_targets(source: Source, found: list[RawAnnotation]) -> li
                 annotation = replace(annotation, target=None)
         result.append(annotation)
     return result
+
+
+def syntax_errors(source: Source) -> list[Diagnostic]:
+    """The file's Python syntax error, if it has one (a file without annotations is otherwise
+    never parsed)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source.text, source.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return [_syntax_diagnostic(source, exc)]
+    except ValueError as exc:
+        return [_syntax_diagnostic(source, SyntaxError(str(exc)))]
+    return []
 
 
 def _syntax_diagnostic(source: Source, exc: SyntaxError) -> Diagnostic:

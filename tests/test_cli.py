@@ -192,7 +192,7 @@ def test_extract_several_files_in_the_order_given(project):
 
 
 def test_extract_directory_recurses_and_skips_files_without_annotations(project):
-    # pkg/broken.py is not even Python: files without a marker are skipped, never parsed;
+    # pkg/broken.py is not even Python: extract skips files without a marker, never parsed;
     # notes.txt holds a marker but is not a .py file
     space = space_of(cli("extract", project))
     assert sorted(space) == sorted(KEYS)
@@ -433,6 +433,7 @@ def test_expand_missing_file_is_a_diagnostic(tmp_path):
 
 
 def test_check_ok(project):
+    (project / "pkg" / "broken.py").unlink()
     result = cli("check", project)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
@@ -442,6 +443,7 @@ def test_check_ok(project):
 
 
 def test_check_problems_exit_1_with_every_diagnostic(project, tmp_path):
+    (project / "pkg" / "broken.py").unlink()
     bad = tmp_path / "bad.py"
     bad.write_text(BAD)
     result = cli("check", project, bad)
@@ -453,6 +455,52 @@ def test_check_problems_exit_1_with_every_diagnostic(project, tmp_path):
         assert path == os.fspath(bad) and line.isdigit() and col.isdigit()
     assert "layer_choise" in result.stderr
     assert "^" in result.stderr
+
+
+def test_check_parses_every_file_annotated_or_not(project):
+    """A pre-commit `check` catches a syntax error in a file without annotations (SPEC §9),
+    where extract and expand take their no-parse path (the file has nothing to compile)."""
+    result = cli("check", project)
+    assert_diagnostics_only(result)
+    broken = os.fspath(project / "pkg" / "broken.py")
+    assert result.stderr.startswith(f"{broken}:1:12: error: invalid Python syntax"), result.stderr
+    assert "def broken(:" in result.stderr and "^" in result.stderr
+    assert cli("extract", project).exit_code == 0
+
+
+def test_commands_on_files_without_annotations_do_not_load_the_compiler(project, tmp_path):
+    """extract and expand of files that mention no `@nni.` answer from nas_annotate.files."""
+    plain = project / "pkg" / "plain.py"
+    snippet = textwrap.dedent(
+        f"""
+        import json, sys
+        from nas_annotate import entry
+        loaded = {{}}
+        for argv in (["extract", {str(plain)!r}], ["extract", "--format", "yaml", {str(plain)!r}],
+                     ["expand", {str(plain)!r}], ["expand", {str(plain)!r}, "-o", {str(tmp_path / "out.py")!r}]):
+            sys.argv = ["nas-annotate"] + argv
+            try:
+                entry.main()
+            except SystemExit as exc:
+                assert not exc.code, (argv, exc.code)
+            loaded[" ".join(argv)] = sorted(sys.modules)
+        sys.stderr.write(json.dumps(loaded))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "{}\n{}\n" + plain.read_text()
+    assert (tmp_path / "out.py").read_bytes() == plain.read_bytes()
+    for argv, modules in json.loads(proc.stderr).items():
+        assert not set(HEAVY) & set(modules), (argv, sorted(set(HEAVY) & set(modules)))
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "nni", "nni-flat"])
+def test_the_empty_space_without_the_compiler_is_the_compilers(fmt):
+    from nas_annotate.cli import EMPTY_SPACE
+    from nas_annotate.space import render
+
+    assert render([], fmt).encode() == EMPTY_SPACE
 
 
 def test_check_missing_path(tmp_path):

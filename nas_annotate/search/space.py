@@ -282,7 +282,8 @@ def _local_imports(path: str, root: str) -> list[str]:
 
 def load_space(script: str, space: tuple[str, ...] = ()) -> SearchSpace:
     """The search space of `script` (or of the files `space` names)."""
-    from ..api import analyse_paths, python_files
+    from ..api import analyse_paths
+    from ..files import python_files
 
     files = python_files(space) if space else space_files(script)
     analyses, diagnostics = analyse_paths(files)
