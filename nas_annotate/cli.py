@@ -53,6 +53,18 @@ def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
         _fail(exc)
 
 
+class _ScriptCommand(click.Command):
+    """A command that runs a script: an option it does not know is a usage error that says
+    where the script's own options go (after `--`), with click's "did you mean"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            hint = f"options for the script go after `--`: nas-annotate {self.name} [OPTIONS] SCRIPT -- {exc.option_name} ..."
+            raise click.UsageError(f"{exc.format_message()}\n{hint}", ctx=exc.ctx) from None
+
+
 EMPTY_SPACE = b"{}\n"  # the space of files without annotations, in every format
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,7 +143,7 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     _produce(lambda: expand_file(file, choice), output, (file,))
 
 
-@main.command("run", context_settings={"ignore_unknown_options": True})
+@main.command("run", cls=_ScriptCommand)
 @click.argument("script", metavar="SCRIPT")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
 @click.option("-c", "--choice", metavar="CHOICE", help="A choice document (JSON or YAML file, or inline JSON).")
@@ -156,7 +168,7 @@ def run_command(
     sys.exit(status)
 
 
-@main.command("search", context_settings={"ignore_unknown_options": True})
+@main.command("search", cls=_ScriptCommand)
 @click.argument("script", metavar="SCRIPT")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
 @click.option("-n", "--trials", type=click.IntRange(min=0), help="Trials to run now (default 20; grid: what is left of the grid).")

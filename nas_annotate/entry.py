@@ -34,7 +34,7 @@ def parse_run(argv: list[str]) -> dict[str, Any] | None:
                 values["packages"].append(value)
             else:
                 values[_RUN_OPTIONS[name]] = value
-        elif token in ("-h", "--help") or (token.startswith("-c") and not token.startswith("--")):
+        elif token.startswith("-") and token != "-":  # help, -cFILE, or an unknown option: click says what
             return None
         else:
             positional.append(token)

@@ -750,3 +750,24 @@ def test_expand_preserves_encoding_bom_and_line_endings(tmp_path, bom, cookie, e
         assert "y = conv([[], [b, a]], tag='\u00e9')" in text
         assert "z = pool([[], []])" in text
     assert "@nni" not in text
+
+
+@pytest.mark.parametrize("command, typo, meant", [("run", "--choise", "--choice"), ("search", "--samplr", "--sampler")])
+def test_an_unknown_option_before_the_separator_is_a_usage_error(project, command, typo, meant):
+    """A typo is not handed to the script: exit 2, click's "did you mean", and where the
+    script's own options go."""
+    result = cli(command, project / "train.py", typo, "x")
+    assert result.exit_code == 2, result.output
+    assert f"No such option '{typo}'. Did you mean '{meant}'?" in result.stderr
+    assert f"options for the script go after `--`: nas-annotate {command} [OPTIONS] SCRIPT -- {typo}" in result.stderr
+
+
+def test_run_hands_what_follows_the_separator_to_the_script(tmp_path):
+    script = tmp_path / "argv.py"
+    script.write_text("import sys\nprint(sys.argv[1:])\n")
+    for fast in ([SCRIPT, "run"], [sys.executable, "-m", "nas_annotate", "run"]):
+        done = subprocess.run([*fast, str(script), "plain", "--", "--epochs", "1", "--choice", "x"],
+                              capture_output=True, text=True, timeout=60)
+        assert done.stdout == "['plain', '--epochs', '1', '--choice', 'x']\n", done.stderr
+        refused = subprocess.run([*fast, str(script), "--epochs", "1"], capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "No such option '--epochs'" in refused.stderr

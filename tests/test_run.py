@@ -298,9 +298,13 @@ def test_argv_and_name_as_the_script_sees_them(root, script, cwd, argv0):
     assert lines[2] == "out sep(sep(sep(pool(x)+x,k=5)+x,k=5)+x,k=5)"
 
 
-def test_script_options_without_the_separator(root):
-    """docs/running.md: the script's own options may come without `--` when they do not collide."""
+def test_script_options_go_after_the_separator(root):
+    """docs/cli.md: an option `run` does not know, before `--`, is a usage error (as under
+    `search`), not silently the script's; plain arguments still pass without `--`."""
     proc = nas("run", "proj/train.py", "--epochs", "1", "--choice", json.dumps(CHOICE), cwd=root)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "No such option '--epochs'" in proc.stderr and "nas-annotate run [OPTIONS] SCRIPT -- --epochs" in proc.stderr
+    proc = nas("run", "proj/train.py", "--choice", json.dumps(CHOICE), "--", "--epochs", "1", cwd=root)
     assert (proc.returncode, proc.stdout) == (0, EXPECTED), proc.stderr
 
 
