@@ -1,4 +1,4 @@
-"""Choice documents (SPEC §7): reading them, and resolving them into one decision per layer
+"""Choice documents (docs/language.md, "The choice document"): reading them, and resolving them into one decision per layer
 and per hyperparameter.
 
 A choice is data: its strings are matched against labels and its numbers checked against

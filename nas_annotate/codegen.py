@@ -153,7 +153,7 @@ _SITE, _INPUTS = TEMP + "s", TEMP + "x"
 
 class _SupernetCode(_LayerCode):
     """The supernet form of one layer: every candidate called once, on every input candidate
-    (gated by the layer's architecture state), their outputs mixed by it (SPEC §4 per
+    (gated by the layer's architecture state), their outputs mixed by it (docs/language.md, "What a layer computes", per
     candidate, with one `input_aggregate` before the candidates and one `post_process` after
     the mix, so a one-hot state computes exactly the chosen form)."""
 
@@ -188,7 +188,7 @@ class _SupernetCode(_LayerCode):
 
 
 def layer_statements(layer: MutableLayer, decision: Decision | None, supernet: bool = False) -> list[str]:
-    """Python for one layer (SPEC §4): for `decision`, or asking the runtime when it is None;
+    """Python for one layer (docs/language.md, "What a layer computes"): for `decision`, or asking the runtime when it is None;
     `supernet`: the form in which the runtime builds every candidate (one-shot search)."""
     if supernet:
         return _SupernetCode(layer).build()

@@ -1,4 +1,4 @@
-"""Module names for keys: the dotted name Python imports a file under (SPEC §5)."""
+"""Module names for keys: the dotted name Python imports a file under (docs/language.md, "Keys")."""
 
 from __future__ import annotations
 

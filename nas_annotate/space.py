@@ -1,4 +1,4 @@
-"""Emitting the search space document (SPEC §6): ours as JSON or YAML, and NNI's format."""
+"""Emitting the search space document (docs/language.md, "The search space document"): ours as JSON or YAML, and NNI's format."""
 
 from __future__ import annotations
 
