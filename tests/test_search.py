@@ -32,6 +32,7 @@ from nas_annotate.search.space import SearchSpace, load_space, space_files
 
 HERE = Path(__file__).parent
 TRIAL = HERE / "fixtures" / "search" / "trial.py"
+GRID = HERE / "fixtures" / "search" / "grid.py"  # 24 architectures, each reporting at once
 NAS = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
 BEST = 11.0
 GAIN = {"worst": 0.0, "poor": 0.6, "fair": 1.2, "good": 1.8, "best": 2.5}
@@ -425,6 +426,32 @@ def test_two_workers_share_one_sqlite_study(trial, tmp_path):
     assert sorted(t.number for t in study.trials) == list(range(25))
     assert all(t.state.name == "COMPLETE" and t.value == pytest.approx(score(t.user_attrs["choice"])) for t in study.trials)
     assert len({t.user_attrs["worker"] for t in study.trials}) == 3
+
+
+def run_at_once(commands: list[list[str]]) -> None:
+    """Start every command, then wait for each to succeed."""
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+                 for command in commands]
+    for process in processes:
+        _, stderr = process.communicate(timeout=180)
+        assert process.returncode == 0, stderr
+
+
+def assert_each_point_ran_once(study, points: int, searches: int) -> None:
+    """Every architecture of the grid has exactly one trial, complete, and every search ran some."""
+    runs = [json.dumps(t.user_attrs["choice"], sort_keys=True) for t in study.trials]
+    assert len(set(runs)) == points, f"{points - len(set(runs))} grid point(s) missed"
+    assert len(runs) == points, f"{len(runs) - points} duplicate run(s)"
+    assert all(t.state.name == "COMPLETE" for t in study.trials)
+    assert len({t.user_attrs["worker"] for t in study.trials}) == searches, "every search took part"
+
+
+def test_three_grid_searches_on_one_sqlite_study_run_every_point_once(tmp_path):
+    out = tmp_path / "out"
+    command = [NAS, "search", str(GRID), "-o", str(out), "-s", "grid", "--no-progress", "-q"]
+    run_at_once([command + ["-n", "0"]])  # the study exists before they join
+    run_at_once([command + ["--", "0.05"]] * 3)
+    assert_each_point_ran_once(optuna.load_study(study_name="grid", storage=f"sqlite:///{out}/study.db"), points=24, searches=3)
 
 
 def test_summary_names_each_layer_and_its_inputs():

@@ -209,3 +209,10 @@ def test_a_server_that_is_not_there_is_a_clean_error(trial, tmp_path):
     assert "secret" not in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+
+def test_three_grid_searches_run_every_point_exactly_once(tmp_path, database):
+    base.run_at_once([_command(base.GRID, tmp_path / f"machine-{n}", database, "-s", "grid", "-q", "--", "0.05") for n in range(3)])
+    base.assert_each_point_ran_once(optuna.load_study(study_name="shared", storage=database), points=24, searches=3)
+

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..diagnostics import CompileError, Diagnostic
-from .samplers import ONESHOT, SAMPLERS, make_sampler
+from .samplers import ONESHOT, SAMPLERS, GridClaims, make_sampler
 from .space import NotFinite, SearchSpace, load_space, space_files
+from .storage import claim_lock
 
 DEFAULT_TRIALS = 20
 RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
@@ -303,7 +304,8 @@ def _fail_orphans(study: Any, machine: str) -> int:
     return failed
 
 
-def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any, str, str]:
+def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any, str, str, Any]:
+    """The study, its name, its storage's URL as shown, and the database engine."""
     import optuna
 
     try:
@@ -336,7 +338,7 @@ def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any
     previous = len(study.get_trials(deepcopy=False))
     if options.seed is not None and previous:  # seeded as before, it would draw the earlier trials again
         study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population)
-    return study, name, url
+    return study, name, url, storage.engine
 
 
 def _resumed_seed(seed: int, previous: int) -> int:
@@ -345,19 +347,21 @@ def _resumed_seed(seed: int, previous: int) -> int:
 
 
 def _trial_count(options: Options, study: Any, space: SearchSpace) -> int:
+    """Trials to run now; for the grid, at most what is left of it (searches sharing the study
+    may take some of that: the run then ends when the grid does)."""
     if options.sampler != "grid":
         return options.trials if options.trials is not None else DEFAULT_TRIALS
     from optuna.trial import TrialState
 
-    done = {
+    taken = {
         tuple(sorted(t.params.items()))
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING))
     }
     grid = space.grid()
     total = 1
     for values in grid.values():
         total *= len(values)
-    left = max(total - len(done), 0)
+    left = max(total - len(taken), 0)
     return min(left, options.trials) if options.trials is not None else left
 
 
@@ -375,12 +379,16 @@ GRACE = 5.0  # seconds a stopped trial gets between SIGTERM and SIGKILL
 class _Search:
     """One run of the driver's loop: launch trials, follow them, tell Optuna how they ended."""
 
-    def __init__(self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None],
+        claims: GridClaims | None = None,
+    ) -> None:
         self.options = options
         self.space = space
         self.study = study
         self.out_dir = out_dir
         self.say = say
+        self.claims = claims
         self.distributions = space.distributions()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.machine = _machine()
@@ -394,14 +402,23 @@ class _Search:
         launched = 0
         while launched < total or self.running:
             while launched < total and len(self.running) < self.options.jobs:
-                self.launch(worker)
+                if not self.launch(worker):
+                    total = launched  # the grid is done: other searches ran the rest
+                    progress.end(total)
+                    break
                 launched += 1
             for message in worker.receive(0.05):
                 self.on_message(message)
             self.watch()
 
-    def launch(self, worker: _Worker) -> None:
-        trial = self.study.ask(fixed_distributions=self.distributions)
+    def launch(self, worker: _Worker) -> bool:
+        """Start a trial; False when there is none to run (the grid is done)."""
+        if self.claims is not None:
+            trial = self.claims.claim(self.study, self.distributions)
+            if trial is None:
+                return False
+        else:
+            trial = self.study.ask(fixed_distributions=self.distributions)
         choice = self.space.choice(trial.params)
         stem = os.path.join(os.path.abspath(self.out_dir), "trials", f"{trial.number:05d}")
         run = _Running(trial, stem + ".log", stem + ".jsonl", time.monotonic())
@@ -415,6 +432,7 @@ class _Search:
             "trial": trial.number, "script": os.path.abspath(self.options.script), "args": list(self.options.args),
             "choice": choice, "log": run.log, "report": run.report,
         })
+        return True
 
     def on_message(self, message: dict[str, Any]) -> None:
         from optuna.trial import TrialState
@@ -519,8 +537,11 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     from .results import write_results
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study, name, url = _open_study(options, space, out_dir)
-    driver = _Search(options, space, study, out_dir, say)
+    study, name, url, engine = _open_study(options, space, out_dir)
+    claims = None
+    if options.sampler == "grid":
+        claims = GridClaims(space.grid(), options.seed, lambda: claim_lock(engine, study._study_id))
+    driver = _Search(options, space, study, out_dir, say, claims)
     orphans = _fail_orphans(study, driver.machine)
     if orphans:
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
@@ -650,6 +671,12 @@ class _Progress:
                 self.bar.write(line, file=sys.stderr)
         elif not self.quiet:
             self.say(line + (f"; best so far {best:.6g}" if best is not None else ""))
+
+    def end(self, total: int) -> None:
+        """Fewer trials than planned will run (the grid ended early)."""
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:

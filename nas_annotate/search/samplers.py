@@ -10,8 +10,11 @@ score, which keeps the search from settling on one lucky early architecture.
 
 from __future__ import annotations
 
+import itertools
 import random
 import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution
@@ -19,7 +22,7 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.samplers import BaseSampler, GridSampler, RandomSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial, Trial, TrialState
 
 SAMPLERS = ("random", "tpe", "evolution", "grid", "darts", "enas")
 ONESHOT = ("darts", "enas")  # one supernet training, then the architectures it found as trials
@@ -42,10 +45,40 @@ def make_sampler(name: str, grid: dict[str, list[Any]], seed: int | None = None,
 
 class ExhaustiveGridSampler(GridSampler):
     """Optuna's grid without its `study.stop()` once the grid is done, which only works inside
-    `study.optimize`: the driver counts what is left of the grid itself."""
+    `study.optimize`. The driver's trials come from `GridClaims`, with every parameter fixed."""
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
         return None
+
+
+class GridClaims:
+    """The grid's points, each given to exactly one trial of the study, however many searches
+    share it: under the study's lock, a search queues the first point (in its order) that no
+    trial has, and takes it. (Optuna's grid sampler lets searches that ask at once pick the
+    same point, and maps a point's number to a different point under each seed.)"""
+
+    def __init__(self, grid: dict[str, list[Any]], seed: int | None,
+                 lock: Callable[[], AbstractContextManager[Callable[[], None]]]) -> None:
+        names = sorted(grid)
+        points = [dict(zip(names, values)) for values in itertools.product(*(grid[name] for name in names))]
+        random.Random(seed).shuffle(points)
+        self.points = points
+        self.lock = lock
+        self.next = 0  # points before it have a trial already: trials are never removed
+
+    def claim(self, study: Study, distributions: dict[str, BaseDistribution]) -> Trial | None:
+        """A new running trial of a point that no trial has had, or None when the grid is done.
+        Trials left queued (a search stopped between queueing and taking) are taken first."""
+        with self.lock() as still_held:
+            if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                taken = {_signature(t.system_attrs.get("fixed_params") or t.params) for t in study.get_trials(deepcopy=False)}
+                while self.next < len(self.points) and _signature(self.points[self.next]) in taken:
+                    self.next += 1
+                if self.next == len(self.points):
+                    return None
+                still_held()
+                study.enqueue_trial(self.points[self.next])
+            return study.ask(fixed_distributions=distributions)
 
 
 class EvolutionSampler(BaseSampler):
