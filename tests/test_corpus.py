@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEARCH, needs
 
 from nas_annotate.cli import main
 
@@ -133,7 +134,12 @@ def _invoke(case: Case, directory: Path, env: dict[str, str], monkeypatch) -> tu
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.name[: -len(".expected")] for p in CASES])
+def marks(case: Case) -> list[pytest.MarkDecorator]:
+    """A `search` past its options (not a usage error) needs the search extra to get further."""
+    return [needs(*SEARCH)] if case.args[:1] == ["search"] and case.status != 2 else []
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=marks(load(p)), id=p.name[: -len(".expected")]) for p in CASES])
 def test_case(path: Path, tmp_path: Path, monkeypatch) -> None:
     path = for_this_python(path)
     case = load(path)

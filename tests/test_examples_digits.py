@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
 from nas_annotate.api import expand, extract
 
 DIGITS = Path(__file__).resolve().parent.parent / "examples" / "digits"
 TRAIN = DIGITS / "train.py"
+TRAINING = needs("tensorflow", "sklearn")
 
 
 def accuracy(choice: Path | str, *args: str) -> float:
@@ -43,11 +45,13 @@ def test_the_space_mixes_ops_skips_aggregates_and_post_processing():
     assert len(space["train/build_model.cell1"]["_value"]["layer_choice"]) == 5
 
 
+@TRAINING
 @pytest.mark.parametrize("choice", ["choice.json", "pooling_only.json"])
 def test_a_short_run_trains_and_reports(choice):
     assert 0.0 <= accuracy(DIGITS / choice, "--epochs", "1", "--limit", "128") <= 1.0
 
 
+@TRAINING
 def test_choices_reach_clearly_different_accuracies():
     convolutions = accuracy(DIGITS / "choice.json")
     pooling = accuracy(DIGITS / "pooling_only.json")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SEARCH, needs
 
 from nas_annotate.api import expand, extract
 
@@ -60,12 +61,14 @@ FLAT = HYPER | {
 }
 
 
+@needs("tensorflow", "sklearn")
 @pytest.mark.parametrize("choice", [NESTED, FLAT], ids=["nested", "flat"])
 def test_nni_choices_expand_and_train(choice):
     assert 0.0 <= trained(choice) <= 1.0
 
 
 
+@needs(*SEARCH, "tensorflow", "sklearn")
 def test_the_nni_script_is_searched_as_it_is(tmp_path):
     """No edit: its layers and hyperparameters are searched, its reports read."""
     import os

@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
 from nas_annotate import runtime
 from nas_annotate.api import expand, extract
 
 SEED = Path(__file__).resolve().parent.parent / "examples" / "seed"
+TENSORFLOW = needs("tensorflow")
 SCRIPTS = ["layer_choice", "connection_choice", "auxiliary", "enas_macro"]
 
 
@@ -66,6 +68,7 @@ EXPECTED = {
 }
 
 
+@TENSORFLOW
 @pytest.mark.parametrize("which", ["first", "last"])
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_expanded_for_a_choice_runs_with_tensorflow(name, which):
@@ -77,6 +80,7 @@ def test_expanded_for_a_choice_runs_with_tensorflow(name, which):
     assert run_code(code, path).strip() == EXPECTED[name, which]
 
 
+@TENSORFLOW
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_run_time_form_matches_the_chosen_form(name):
     space = space_of(name)
@@ -96,6 +100,7 @@ def test_the_enas_space_is_read_as_written():
     assert space["enas_macro/out5"]["_value"]["fixed_inputs"] == ["out4"]
 
 
+@TENSORFLOW
 def test_nas_annotate_run_with_a_random_sample(tmp_path):
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("NAS_ANNOTATE_CHOICE", None)

@@ -1,4 +1,5 @@
-"""Fuzzing (hypothesis): annotation bodies, whole annotated files and choice documents.
+"""Fuzzing (hypothesis): annotation bodies, whole annotated files, choice documents and the
+parser's fast path for lists.
 
 Every outcome must be valid output — Python that compiles, with every line outside the
 annotations byte-identical on its own line number — or clean diagnostics (a CompileError
@@ -8,20 +9,27 @@ whose positions lie in the file); never another exception.  The suite runs a sho
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import tempfile
+import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from conftest import require
+
+require("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_quick_parse import positions  # noqa: E402
 
 from nas_annotate import api
 from nas_annotate.choice import parse_choice, resolve
 from nas_annotate.diagnostics import CompileError
 from nas_annotate.lint import misspelt_markers
 from nas_annotate.locate import KINDS
+from nas_annotate.parse import _atom_list
 from nas_annotate.source import Source
 
 CAMPAIGN = os.environ.get("NAS_ANNOTATE_FUZZ") == "campaign"
@@ -238,3 +246,17 @@ def test_misspelt_marker_warnings(lines, newline, bom):
     for warning in misspelt_markers(source):
         at = source.line(warning.line)[warning.col - 1 :]
         assert at.startswith("@nni.") and at[5:].split("(")[0].split()[0] not in KINDS, warning
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b.c", "1", "0", "00", " ", ",", "None", "if", "x.None", "\t", "_9", "9a", "é", "."]), max_size=7))
+def test_the_list_fast_path_agrees_with_the_parser(pieces):
+    text = "[" + "".join(pieces) + "]"
+    quick = _atom_list(text)
+    if quick is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = ast.parse(text, mode="eval").body
+    assert ast.dump(quick) == ast.dump(reference)
+    assert positions(quick) == positions(reference)

@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require
 
-nni = pytest.importorskip("nni")
+require("nni")
+import nni  # noqa: E402
+
 nas_utils = pytest.importorskip("nni.common.nas_utils")
 from nni.algorithms.hpo.random_tuner import RandomTuner  # noqa: E402
 from nni.algorithms.hpo.tpe_tuner import TpeTuner  # noqa: E402

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEARCH, needs
 
 from nas_annotate import files, importhook
 from nas_annotate.cli import main
@@ -116,6 +117,7 @@ def project(tmp_path: Path) -> Path:
 # --- sources are never written -------------------------------------------------------------------
 
 
+@needs(*SEARCH)
 def test_no_command_touches_a_source_even_with_bytecode_on_and_imports_expanded(project):
     """With the hook writing its cache (bytecode on), an imported annotated module expanded, a
     search that imports and preloads it, and `-o` next to the sources: every source keeps its
@@ -252,10 +254,13 @@ nas_annotate.report(value)
 '''
 
 
+@needs(*SEARCH)
 def test_a_search_killed_mid_run_keeps_the_trials_it_finished(tmp_path):
     """The existing test kills a search during its first trial of the run; here three trials
     of the killed run itself have finished: their values are in the study and, rebuilt by
     `search -n 0`, in results.json; the results files on disk are never half-written."""
+    import optuna
+
     script = tmp_path / "flaky.py"
     script.write_text(FLAKY_TRIAL)
     log, out = tmp_path / "started.txt", tmp_path / "out"
@@ -278,7 +283,6 @@ def test_a_search_killed_mid_run_keeps_the_trials_it_finished(tmp_path):
     for name in ("results.json", "results.csv", "best_choice.json"):
         if (out / name).exists():
             (out / name).read_bytes().decode()  # complete files only: written by rename
-    optuna = pytest.importorskip("optuna")
     study = optuna.load_study(study_name="flaky", storage=f"sqlite:///{out}/study.db")
     states = [t.state.name for t in study.trials]
     assert states == ["COMPLETE", "COMPLETE", "COMPLETE", "RUNNING"]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import SEARCH, needs
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 BIN = Path(sys.executable).parent
@@ -24,6 +26,7 @@ def test_ci_runs_the_readme_test_command():
     assert quick_start(2) in (ROOT / ".ci" / "run").read_text()
 
 
+@needs(*SEARCH, "tensorflow", "sklearn")
 def test_the_main_job_runs_as_written(tmp_path):
     """Run where the search's output directory may go: a scratch directory with the examples."""
     steps = quick_start(1).split(" && ")

@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SEARCH, require
 
-optuna = pytest.importorskip("optuna")
+require(*SEARCH)
+import optuna  # noqa: E402
 
 from nas_annotate.choice import Entry, Param, Shape, decide
 from nas_annotate.search import Options, SearchProblem, search

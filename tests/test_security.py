@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SEARCH, needs
 
 from nas_annotate import api, importhook
 from nas_annotate.choice import load_choice
@@ -283,6 +284,7 @@ def tree(*roots: Path) -> dict[str, tuple[bytes, int]]:
     return found
 
 
+@needs(*SEARCH)
 def test_each_command_writes_only_the_outputs_it_is_given(tmp_path):
     """Every command, successful or not, in a project whose tree (sources, a choice file, an
     existing output, a sibling directory) is compared byte for byte and mtime for mtime: the

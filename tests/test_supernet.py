@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
 from nas_annotate.codegen import layer_statements
 from nas_annotate.pipeline import analyse
@@ -102,7 +103,7 @@ def test_input_subsets_are_the_choices_sets():
 
 # -- what the runtime builds, eagerly, with TensorFlow -----------------------------------------
 
-tf = pytest.importorskip("tensorflow")
+TENSORFLOW = needs("tensorflow")
 
 MODULE = '''
 import tensorflow as tf
@@ -180,9 +181,12 @@ def cell(tmp_path, monkeypatch):
 
 
 def tensors():
+    import tensorflow as tf
+
     return tf.ones([1, 2]), tf.fill([1, 2], 2.0), tf.fill([1, 2], 3.0)
 
 
+@TENSORFLOW
 def test_every_candidate_is_built_once_on_every_gated_input(cell):
     run, module = cell("darts")
     y = module.build(*tensors())
@@ -200,6 +204,7 @@ def test_every_candidate_is_built_once_on_every_gated_input(cell):
     assert site.input_weights() == pytest.approx([0.5, 0.5])
 
 
+@TENSORFLOW
 @pytest.mark.parametrize("op, inputs", [(0, ()), (1, (1,)), (0, (0, 1)), (1, (0,))])
 def test_a_path_computes_exactly_the_chosen_form(cell, op, inputs):
     """enas's masks: the supernet with a path set equals `expand --choice` of that path."""
@@ -217,6 +222,7 @@ def test_a_path_computes_exactly_the_chosen_form(cell, op, inputs):
     assert got.tolist()[0] == pytest.approx(namespace["build"](x, a, b).numpy().tolist()[0])
 
 
+@TENSORFLOW
 def test_a_layer_built_twice_shares_one_state(cell):
     run, module = cell("darts")
     module.build(*tensors())
@@ -266,6 +272,7 @@ def run_supernet_script(tmp_path, body: str, strategy: str = "darts") -> subproc
     return subprocess.run([sys.executable, "-c", code, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
 
 
+@TENSORFLOW
 def test_outputs_differing_in_the_last_axis_are_padded_with_a_note(tmp_path):
     done = run_supernet_script(tmp_path, WIDTHS + "\nprint(build(tf.ones([1, 4, 3])).shape)\n")
     assert done.returncode == 0, done.stderr
@@ -277,6 +284,7 @@ def test_outputs_differing_in_the_last_axis_are_padded_with_a_note(tmp_path):
     ]
 
 
+@TENSORFLOW
 def test_other_differences_are_an_error_naming_the_layer_and_both_candidates(tmp_path):
     done = run_supernet_script(tmp_path, WIDTHS + "\nbuild_bad(tf.ones([1, 4, 3]))\n")
     assert done.returncode == 1
