@@ -28,6 +28,7 @@ SELECTION = [
     "tests/test_search.py",
     "tests/test_security.py::test_each_command_writes_only_the_outputs_it_is_given",
     "tests/test_supernet.py",
+    "tests/test_oneshot.py",
     "tests/test_examples_seed.py",
     "tests/test_examples_digits.py",
     "tests/test_examples_nni_form.py",
