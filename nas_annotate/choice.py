@@ -17,6 +17,7 @@ import os
 from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from .diagnostics import CompileError, Diagnostic
+from .model import canonical
 
 if TYPE_CHECKING:
     from .model import Hyperparameter, MutableLayer
@@ -193,8 +194,6 @@ def _pick(value: object, labels: list[str], what: str) -> int | str:
     if isinstance(value, str):
         if value in labels:
             return labels.index(value)
-        from .validate import canonical
-
         spelling = canonical(value) if len(value) <= _MAX_LABEL else None
         if spelling is not None and spelling in labels:
             return labels.index(spelling)
@@ -417,11 +416,9 @@ def decide_param(param: Param, value: object) -> int | float | str:
             if isinstance(label, str) == isinstance(value, str) and label == value:
                 return i
         if isinstance(value, str) and len(value) <= _MAX_LABEL:
-            from .validate import canonical
-
-            spelling = canonical(value)
+            spelling = canonical(value)  # NNI spells a signed number option as text: "(-1)"
             for i, label in enumerate(param.args):
-                if isinstance(label, str) and label == spelling:
+                if (label if isinstance(label, str) else repr(label)) == spelling:
                     return i
         if _is_index(value) and 0 <= value < len(param.args):  # type: ignore[operator]
             return value  # type: ignore[return-value]

@@ -1,12 +1,46 @@
-"""The typed model of annotations: what the parser builds and every emitter reads."""
+"""The typed model of annotations: what the parser builds and every emitter reads, and the
+canonical spelling that labels expressions (shared with choice documents, which the runtime
+reads without loading the compiler)."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import ast
+
+def label(node: ast.expr) -> str:
+    """The canonical spelling of an expression: `ast.unparse`, with fast paths for the usual shapes."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and is_reference(node):
+        return f"{label(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call) and is_reference(node.func):
+        parts = [("*" + label(a.value)) if isinstance(a, ast.Starred) else label(a) for a in node.args]
+        parts += [(f"{k.arg}=" if k.arg else "**") + label(k.value) for k in node.keywords]
+        return f"{label(node.func)}({', '.join(parts)})"
+    if isinstance(node, ast.Constant) and type(node.value) in (int, bool, type(None)):
+        return repr(node.value)
+    return ast.unparse(node)
+
+
+def canonical(text: str) -> str | None:
+    """The label of the expression `text`, or None when it is not one (parsed, never evaluated)."""
+    try:
+        return label(ast.parse(text.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def quote(text: str) -> str:
+    """`text` in quotes for a message: single quotes, or double ones when it holds a single quote."""
+    return f'"{text}"' if "'" in text and '"' not in text else f"'{text}'"
+
+
+def is_reference(node: ast.expr) -> bool:
+    """Whether `node` is a name or a dotted name (`f`, `mod.f`)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
 import keyword
 import re
+import tokenize
 from dataclasses import dataclass, field
 
 from .locate import KINDS, MARKER_RE, Body
-from .model import Pos
+from .model import Pos, quote
 
 FIELDS = (
     "layer_choice",
@@ -150,7 +152,14 @@ class _Parser:
         try:
             node = ast.parse(text, mode="eval").body
         except SyntaxError as exc:
-            self.error(start + _offset_in(text, exc.lineno or 1, exc.offset or 1), f"invalid expression in @nni.{name}(...): {exc.msg}")
+            at = _offset_in(text, exc.lineno or 1, exc.offset or 1)
+            statement = _statement_argument(text, at) if name == "function_choice" else None
+            if statement is not None:
+                offset, written = statement
+                self.error(start + offset, f"{quote(written)} is a statement, and an option of @nni.function_choice is "
+                           "an expression: list a value such as f(x), 2 * k or lambda x: x + 1")
+            else:
+                self.error(start + at, f"invalid expression in @nni.{name}(...): {exc.msg}")
             return ParsedBody([], end, self.errors)
         if ("await" in text or "yield" in text) and self.suspends(node, text, start):
             return ParsedBody([], end, self.errors)
@@ -366,6 +375,45 @@ def _atom_list(text: str) -> ast.expr | None:
     result = ast.List(elements, ast.Load())
     result.lineno, result.col_offset = 1, 0
     return result
+
+
+def _statement_argument(text: str, at: int) -> tuple[int, str] | None:
+    """The argument of the call `text` holding offset `at`, with its offset, when it is a
+    statement (`return x`, `import os`, `x += 1`), not an expression."""
+    depth, begin = 0, 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.OP or token.string not in "()[]{},":
+                continue
+            offset = _offset_in(text, token.start[0], token.start[1] + 1)
+            if token.string in "([{":
+                depth += 1
+                if depth == 1:
+                    begin = offset + 1
+            elif depth == 1:  # the end of an argument
+                if begin <= at <= offset:
+                    return _statement(text, begin, offset)
+                begin = offset + 1
+                depth -= token.string != ","
+            elif token.string != ",":
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
+
+
+def _statement(text: str, begin: int, end: int) -> tuple[int, str] | None:
+    """The text between `begin` and `end`, stripped, with its offset, when it parses as one
+    statement that is not an expression."""
+    piece = text[begin:end]
+    written = piece.strip()
+    try:
+        module = ast.parse(written)
+    except SyntaxError:
+        return None
+    if len(module.body) != 1 or isinstance(module.body[0], ast.Expr):
+        return None
+    return begin + len(piece) - len(piece.lstrip()), " ".join(written.split())
 
 
 def _offset_in(text: str, lineno: int, col: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from .choice import BOUNDED, DISTRIBUTIONS, FUNCTION_CHOICE
 from .locate import Body
-from .model import Argument, Call, Expression, Hyperparameter, MutableLayer, Option, Pos, Region, Report
+from .model import Argument, Call, Expression, Hyperparameter, MutableLayer, Option, Pos, Region, Report, is_reference, label, quote
 from .parse import Draft, FieldValue
 from .source import Source
 
@@ -48,7 +48,7 @@ class _Builder:
     def call(self, value: FieldValue, node: ast.expr, what: str) -> Call | None:
         """A call `f(a, k=v)` or a bare reference `f` / `mod.f`."""
         func = node.func if isinstance(node, ast.Call) else node
-        if not _is_reference(func):
+        if not is_reference(func):
             if isinstance(node, ast.Call):
                 self.fail(value, node, f"the function of {what} {quote(ast.unparse(node))} must be a name or a dotted name")
             else:
@@ -87,44 +87,10 @@ class _Builder:
                 seen[item.label] = item.offset
 
 
-def quote(text: str) -> str:
-    """`text` in quotes for a message: single quotes, or double ones when it holds a single quote."""
-    return f'"{text}"' if "'" in text and '"' not in text else f"'{text}'"
-
-
-def label(node: ast.expr) -> str:
-    """The canonical spelling of an expression: `ast.unparse`, with fast paths for the usual shapes."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute) and _is_reference(node):
-        return f"{label(node.value)}.{node.attr}"
-    if isinstance(node, ast.Call) and _is_reference(node.func):
-        parts = [("*" + label(a.value)) if isinstance(a, ast.Starred) else label(a) for a in node.args]
-        parts += [(f"{k.arg}=" if k.arg else "**") + label(k.value) for k in node.keywords]
-        return f"{label(node.func)}({', '.join(parts)})"
-    if isinstance(node, ast.Constant) and type(node.value) in (int, bool, type(None)):
-        return repr(node.value)
-    return ast.unparse(node)
-
-
-def canonical(text: str) -> str | None:
-    """The label of the expression `text`, or None when it is not one (parsed, never evaluated)."""
-    try:
-        return label(ast.parse(text.strip(), mode="eval").body)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
 def _pure(node: ast.expr) -> bool:
-    if isinstance(node, (ast.Name, ast.Constant)) or (isinstance(node, ast.Attribute) and _is_reference(node)):
+    if isinstance(node, (ast.Name, ast.Constant)) or (isinstance(node, ast.Attribute) and is_reference(node)):
         return True
     return not any(isinstance(n, _IMPURE) for n in ast.walk(node))
-
-
-def _is_reference(node: ast.expr) -> bool:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return isinstance(node, ast.Name)
 
 
 def _candidates(b: _Builder, value: FieldValue) -> list[Call]:
@@ -202,7 +168,7 @@ def build_layer(
     output = None
     if "layer_output" in fields:
         value = fields["layer_output"]
-        if _is_reference(value.node):
+        if is_reference(value.node):
             output = b.expression(value, value.node)
         else:
             b.fail(value, value.node, "layer_output must be a name, or an attribute such as self.out")
@@ -212,7 +178,7 @@ def build_layer(
         value = fields["name"]
         node = value.node
         written = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-        if _is_reference(node):
+        if is_reference(node):
             written = ast.unparse(node)
         if written is None or not _NAME.fullmatch(written):
             b.fail(value, node, "name must be an identifier such as stem_conv (dots allowed)")
@@ -310,6 +276,9 @@ def duplicate_keys(items: Sequence[MutableLayer | Hyperparameter]) -> Errors:
     return errors
 
 
+# the nodes that open a scope of their own inside a statement
+_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
 # expressions that stay one operand without parentheses
 _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Constant, ast.Subscript, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.DictComp)
 
@@ -360,10 +329,11 @@ class _Param:
                 self.fail(arg, f"{self.what} cannot unpack {quote(ast.unparse(arg))}; list each item")
         for keyword in node.keywords:
             if keyword.arg != "name":
-                self.fail(keyword, f"{self.what} takes only the keyword argument name=, not {quote(ast.unparse(keyword))}")
+                hint = "; an option is an expression, not an assignment" if reference_only and keyword.arg else ""
+                self.fail(keyword, f"{self.what} takes only the keyword argument name=, not {quote(ast.unparse(keyword))}{hint}")
                 continue
             name_node = keyword.value
-            allowed = _is_reference(name_node) or (not reference_only and isinstance(name_node, (ast.Attribute, ast.Subscript)))
+            allowed = is_reference(name_node) or (not reference_only and isinstance(name_node, (ast.Attribute, ast.Subscript)))
             if allowed:
                 name = label(name_node)
             elif reference_only:
@@ -389,6 +359,20 @@ class _Param:
         literal = number is not None or isinstance(node, ast.Constant) and type(node.value) is str
         atom = literal or isinstance(node, _ATOMS)
         return Option(value, text, literal, atom, self.b.offset(self.call, node))
+
+    def confined(self, nodes: list[ast.expr], sites: list[ast.Call]) -> None:
+        """An option using `await`, `yield` or `:=` cannot replace a call that stands in a
+        lambda, comprehension, function or class of the target statement (`sites`)."""
+        for node in nodes if sites else ():
+            word = _scope_bound(node)
+            if word is not None:
+                site = self.region(sites[0])
+                message = (
+                    f"the option {quote(label(node))} uses {quote(word)}, so it cannot replace {quote(label(sites[0]))} at line "
+                    f"{site.line}, column {site.col + 1}, inside a lambda, comprehension or function of the next statement; "
+                    "compute it in a statement before the annotation"
+                )
+                self.fail(node, message)
 
     def options(self, nodes: list[ast.expr], what: str) -> tuple[Option, ...]:
         options = tuple(self.option(node) for node in nodes)
@@ -479,8 +463,8 @@ def build_param(
     call: FieldValue, body: Body, source: Source, module: str, scope: str, target: ast.stmt | None, errors: Errors
 ) -> Hyperparameter | None:
     """The hyperparameter of `@nni.variable(nni.<dist>(...), name=x)` or
-    `@nni.function_choice(f(a), g(b), name=x)` annotating `target`, or None when a problem
-    makes it unusable (errors say why)."""
+    `@nni.function_choice(f(a), <any expression>, ..., name=x)` annotating `target`, or None
+    when a problem makes it unusable (errors say why)."""
     node = call.node
     assert isinstance(node, ast.Call), "parse hands over calls"
     p = _Param(call, body, source, errors)
@@ -496,13 +480,14 @@ def build_param(
         if made is not None:
             dist, numbers, options = made
     else:
+        options = p.options(args, "option")
+        calls = [arg for arg in args if isinstance(arg, ast.Call)]
         if not args:
-            p.fail(node, "@nni.function_choice needs at least one call to choose from")
-        for arg in args:
-            if not isinstance(arg, ast.Call):
-                p.fail(arg, f"@nni.function_choice lists calls such as f(x), not {quote(ast.unparse(arg))}")
-        if all(isinstance(arg, ast.Call) for arg in args):
-            options = p.options(args, "call")
+            p.fail(node, "@nni.function_choice lists no options: list the call the next statement makes and its "
+                   "alternatives, such as (f(x), g(x), name=op)")
+        elif not calls:
+            p.fail(node, "@nni.function_choice has no call among its options: list the call the next statement makes "
+                   "(such as f(x)); the chosen option replaces it there")
     if target is None:
         errors.append((at, f"{p.what}: annotation has no target statement (the next statement of its block)"))
         return None
@@ -515,11 +500,14 @@ def build_param(
             p.fail(name_node, f"@nni.variable is named {quote(name)} but the next statement assigns {quote(label(assigned[0]))}")  # type: ignore[arg-type]
         else:
             spans = (p.region(assigned[1]),)
-    elif options:
-        dumps = {ast.dump(arg) for arg in args}
-        spans = tuple(p.region(found) for found in _occurrences(target, dumps))
+    elif calls:
+        found = _occurrences(target, {ast.dump(call) for call in calls})
+        spans = tuple(p.region(call) for call, _ in found)
         if not spans:
-            errors.append((at, "@nni.function_choice: none of the calls listed occurs in the next statement"))
+            listed = ", ".join(label(call) for call in calls)
+            errors.append((at, f"@nni.function_choice: none of its calls ({listed}) occurs in the next statement; write one "
+                               "of them there, or put the annotation just before the statement that makes it"))
+        p.confined(args, [call for call, nested in found if nested])
     if len(errors) > before or name is None:
         return None
     key = f"{module}/{scope}.{name}" if scope else f"{module}/{name}"
@@ -536,18 +524,37 @@ def _assigned(statement: ast.stmt) -> tuple[ast.expr, ast.expr] | None:
     return None
 
 
-def _occurrences(statement: ast.stmt, dumps: set[str]) -> list[ast.Call]:
+def _occurrences(statement: ast.stmt, dumps: set[str]) -> list[tuple[ast.Call, bool]]:
     """The calls of `statement` whose structure is in `dumps` (outermost ones; not inside
-    f-strings, whose positions Python does not always give exactly), in source order."""
-    found: list[ast.Call] = []
-    stack: list[ast.AST] = [statement]
+    f-strings, whose positions Python does not always give exactly), in source order, each
+    with whether it stands in a scope of its own (a lambda, comprehension, function or class)."""
+    found: list[tuple[ast.Call, bool]] = []
+    stack: list[tuple[ast.AST, bool]] = [(statement, False)]
     while stack:
-        node = stack.pop()
+        node, nested = stack.pop()
         if isinstance(node, ast.Call) and ast.dump(node) in dumps:
-            found.append(node)
+            found.append((node, nested))
         elif not isinstance(node, ast.JoinedStr):
-            stack.extend(ast.iter_child_nodes(node))
-    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+            inner = nested or isinstance(node, _SCOPES)
+            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return sorted(found, key=lambda pair: (pair[0].lineno, pair[0].col_offset))
+
+
+def _scope_bound(node: ast.expr) -> str | None:
+    """The `await`, `yield` or `:=` that `node` uses outside a lambda of its own: moved into
+    another scope, it no longer compiles or means something else."""
+    stack: list[ast.AST] = [node]
+    while stack:
+        inner = stack.pop()
+        if isinstance(inner, ast.Await):
+            return "await"
+        if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+            return "yield"
+        if isinstance(inner, ast.NamedExpr):
+            return ":="
+        if not isinstance(inner, ast.Lambda):
+            stack.extend(ast.iter_child_nodes(inner))
+    return None
 
 
 def build_next_parameter(call: FieldValue, body: Body, errors: Errors) -> None:

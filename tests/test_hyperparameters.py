@@ -1,6 +1,7 @@
 """Hyperparameter annotations (SPEC §11): `@nni.variable(nni.<dist>(...), name=x)`,
 `@nni.function_choice(f(a), g(b), name=x)` and `@nni.get_next_parameter()`, as string
-statements and `#` comments, wherever a statement may stand.
+statements and `#` comments, wherever a statement may stand (function choices among options
+of every kind, compared with NNI: tests/test_function_choice.py).
 
 - Expansion, table-driven: source → the exact output of `expand` in the run-time form and
   the chosen form; only the replaced expressions of the target statement change, and every
@@ -449,13 +450,15 @@ DIAGNOSTICS = [
     ),
     pytest.param(
         '"""@nni.function_choice(f(x), g(x), name=op)"""\ny = h(x) + f(y)\n',
-        [(1, 4, "@nni.function_choice: none of the calls listed occurs in the next statement")],
+        [(1, 4, "@nni.function_choice: none of its calls (f(x), g(x)) occurs in the next statement; write one of them there, "
+                "or put the annotation just before the statement that makes it")],
         id="function-choice-call-absent",
     ),
     pytest.param(
-        '# @nni.function_choice(f(x), g, name=op)\ny = f(x)\n',
-        [(1, 30, "@nni.function_choice lists calls such as f(x), not 'g'")],
-        id="function-choice-not-a-call",
+        '# @nni.function_choice(f, g, name=op)\ny = f(x)\n',
+        [(1, 8, "@nni.function_choice has no call among its options: list the call the next statement makes (such as f(x)); "
+                "the chosen option replaces it there")],
+        id="function-choice-no-call",
     ),
     pytest.param(
         '# @nni.function_choice(f(x), g(x), name=op.x[0])\ny = f(x)\n',
@@ -464,7 +467,8 @@ DIAGNOSTICS = [
     ),
     pytest.param(
         '# @nni.function_choice(name=op)\ny = f(x)\n',
-        [(1, 8, "@nni.function_choice needs at least one call to choose from")],
+        [(1, 8, "@nni.function_choice lists no options: list the call the next statement makes and its alternatives, "
+                "such as (f(x), g(x), name=op)")],
         id="function-choice-empty",
     ),
     pytest.param(
@@ -545,6 +549,8 @@ CHOICES = [
     ("choice(1e-1, 'tanh', relu, f( x ))", "f(x)", "(f( x ))"),
     ("choice(1e-1, 'tanh', relu, f( x ))", "f( x)", "(f( x ))"),
     ("choice(1e-1, 'tanh', relu, f( x ))", 2, "(relu)"),
+    ("choice(-1, 0, 1)", "(-1)", "(-1)"),  # as NNI's search space spells it
+    ("choice(-1, 0, 1)", "-1", "(-1)"),
     ("choice(1, 2)", 2.5, "expected one of 1, 2 (or an index 0..1), not 2.5"),
     ("choice(1, 2)", 5, "expected one of 1, 2 (or an index 0..1), not 5"),
     ("choice(1, 2)", True, "expected one of 1, 2 (or an index 0..1), not True"),
