@@ -1,0 +1,234 @@
+"""Applying the frozen form's edits to libcst's module, block by block.
+
+Every edit is keyed by the node it changes in the parsed module; one transformer visits only
+the nodes on the way to an edit, so an untouched statement is the very node libcst parsed and
+prints exactly as it was read. Statements are added and removed where their block is rebuilt,
+which is also where the comment and blank lines above them go:
+
+- an annotation's lines are replaced by its statements, each on a line of its own at the
+  block's indentation (joined with `;` only when the annotation shared its line); the lines
+  above it stay above its first statement, and a comment after it, on its line, stays at the
+  end of its last statement;
+- an annotation that leaves nothing (a dropped report, a hyperparameter's) takes only its own
+  lines away: the lines above it stay, above the next statement;
+- a pruned definition takes the comment lines directly above it (its description) with it;
+- where removing lines brings two runs of blank lines together, the longer run is kept, not
+  their sum; a block left empty gets `pass`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import libcst as cst
+
+from .places import Owner, Site
+
+
+@dataclass
+class Lines:
+    """What replaces an annotation (or a pruned simple statement): statements, each with the
+    comment lines to put above it; `trailing`: whether the comment after the annotation, on its
+    line, stays (at the end of the last statement); `pruned`: a definition that goes with the
+    comments just above it."""
+
+    statements: list[tuple[cst.BaseSmallStatement, list[str]]]
+    trailing: bool = False
+    pruned: bool = False
+
+
+@dataclass
+class BlockPlan:
+    """The edits of one block (a module, an indented block or a one-line suite)."""
+
+    smalls: dict[int, dict[int, Lines]] = field(default_factory=dict)  # statement -> {simple statement -> Lines}
+    slots: dict[int | None, list[tuple[int, int, Lines]]] = field(default_factory=dict)  # statement (None: footer, -1: header) -> [(first, last) line offsets]
+    pruned: set[int] = field(default_factory=set)
+    after: dict[int, list[cst.SimpleStatementLine]] = field(default_factory=dict)  # statement (-1: before the first) -> new lines
+
+    def replace(self, site: Site, lines: Lines) -> None:
+        small = site.small if site.small is not None else 0
+        self.smalls.setdefault(site.index if not isinstance(site.owner, cst.SimpleStatementSuite) else 0, {})[small] = lines
+
+    def apply(self, owner: Owner) -> Owner:
+        if isinstance(owner, cst.SimpleStatementSuite):
+            return _suite(owner, self.smalls.get(0, {}))
+        return _block(owner, self)
+
+
+def _comment_line(text: str) -> cst.EmptyLine:
+    return cst.EmptyLine(indent=True, whitespace=cst.SimpleWhitespace(""), comment=cst.Comment(text))
+
+
+def _blank(line: cst.EmptyLine) -> bool:
+    return line.comment is None
+
+
+def _blanks_at_end(lines: Sequence[cst.EmptyLine]) -> int:
+    count = 0
+    while count < len(lines) and _blank(lines[len(lines) - 1 - count]):
+        count += 1
+    return count
+
+
+def join(first: Sequence[cst.EmptyLine], second: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """Two runs of lines that a removal brings together: where blank lines meet blank lines,
+    the longer run stays, not both."""
+    first, second = list(first), list(second)
+    tail = _blanks_at_end(first)
+    head = 0
+    while head < len(second) and _blank(second[head]):
+        head += 1
+    if tail and head:
+        second = second[min(tail, head) :]
+    return first + second
+
+
+def _strip_blanks(lines: list[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    start = 0
+    while start < len(lines) and _blank(lines[start]):
+        start += 1
+    return lines[start:]
+
+
+def _detach(lines: list[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """The lines above a pruned definition without the comment lines directly above it."""
+    end = len(lines)
+    while end and not _blank(lines[end - 1]):
+        end -= 1
+    return lines[:end]
+
+
+def _own_lines(lines: Lines, leading: list[cst.EmptyLine], trailing: cst.TrailingWhitespace | None) -> list[cst.SimpleStatementLine]:
+    """The statements of `lines`, one per line; the first takes `leading`."""
+    out = []
+    for statement, comments in lines.statements:
+        above = leading + [_comment_line(text) for text in comments]
+        leading = []
+        out.append(cst.SimpleStatementLine([statement], leading_lines=above))
+    if trailing is not None and out:
+        out[-1] = out[-1].with_changes(trailing_whitespace=trailing)
+    return out
+
+
+def _split(
+    lines: Sequence[cst.EmptyLine], inserts: list[tuple[int, int, Lines]], carry: list[cst.EmptyLine]
+) -> tuple[list[cst.SimpleStatementLine], list[cst.EmptyLine]]:
+    """The statements replacing the annotations in a run of comment lines (each taking the
+    lines before it), and the lines left after the last one."""
+    out: list[cst.SimpleStatementLine] = []
+    pending = carry
+    position = 0
+    for first, last, replacement in sorted(inserts, key=lambda insert: insert[0]):
+        pending = join(pending, lines[position:first])
+        position = last + 1
+        if replacement.statements:
+            out.extend(_own_lines(replacement, pending, None))
+            pending = []
+    return out, join(pending, lines[position:])
+
+
+def _semicolons(smalls: list[cst.BaseSmallStatement], original: Sequence[cst.BaseSmallStatement]) -> list[cst.BaseSmallStatement]:
+    """A line's statements after some were replaced: no `;` left dangling after the last."""
+    last = smalls[-1]
+    if last is not original[-1] and isinstance(last.semicolon, cst.Semicolon):
+        smalls[-1] = last.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+    return smalls
+
+
+def _edit_line(
+    line: cst.SimpleStatementLine, edits: dict[int, Lines], leading: list[cst.EmptyLine]
+) -> tuple[list[cst.SimpleStatementLine], list[cst.EmptyLine]]:
+    """A line some of whose simple statements are replaced: the new lines, and the lines to
+    carry to the next statement when nothing is left of it."""
+    if len(line.body) == 1:
+        replacement = edits[0]
+        if not replacement.statements:
+            return [], (_detach(leading) if replacement.pruned else leading)
+        return _own_lines(replacement, leading, line.trailing_whitespace if replacement.trailing else None), []
+    smalls: list[cst.BaseSmallStatement] = []
+    for j, small in enumerate(line.body):
+        if j in edits:
+            smalls.extend(statement for statement, _ in edits[j].statements)
+        else:
+            smalls.append(small)
+    if not smalls:
+        pruned = all(edit.pruned for edit in edits.values())
+        return [], (_detach(leading) if pruned else leading)
+    return [line.with_changes(body=_semicolons(smalls, line.body), leading_lines=leading)], []
+
+
+def _suite(suite: cst.SimpleStatementSuite, edits: dict[int, Lines]) -> cst.SimpleStatementSuite:
+    smalls: list[cst.BaseSmallStatement] = []
+    for j, small in enumerate(suite.body):
+        if j in edits:
+            smalls.extend(statement for statement, _ in edits[j].statements)
+        else:
+            smalls.append(small)
+    if not smalls:
+        return suite.with_changes(body=[cst.Pass()])
+    return suite.with_changes(body=_semicolons(smalls, suite.body))
+
+
+def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan) -> cst.Module | cst.IndentedBlock:
+    body: list[cst.BaseStatement] = []
+    carry: list[cst.EmptyLine] = []
+    header: list[cst.EmptyLine] = list(owner.header) if isinstance(owner, cst.Module) else []
+    if -1 in plan.slots:  # annotations among the module's first comment lines
+        produced, rest = _split(header, plan.slots[-1], [])
+        body.extend(produced)
+        header, carry = ([], rest) if produced else (rest, [])
+    body.extend(plan.after.get(-1, ()))
+    for i, statement in enumerate(owner.body):
+        leading = list(statement.leading_lines)
+        produced, leading = _split(leading, plan.slots.get(i, []), carry)
+        carry = []
+        body.extend(produced)
+        if i in plan.pruned:
+            carry = _detach(leading)
+        else:
+            if not body and i:  # what stood before it went: no new blank lines at the block's start
+                leading = join(header, leading)[len(header) :] if header else _strip_blanks(leading)
+            if i in plan.smalls:
+                lines, carry = _edit_line(statement, plan.smalls[i], leading)  # type: ignore[arg-type]
+                body.extend(lines)
+            else:
+                body.append(statement.with_changes(leading_lines=leading) if leading != list(statement.leading_lines) else statement)
+        body.extend(plan.after.get(i, ()))
+    footer = list(owner.footer)
+    if carry and not any(line.comment for line in footer):
+        carry = carry[: len(carry) - _blanks_at_end(carry)]  # no new blank lines at a block's end
+    produced, footer = _split(footer, plan.slots.get(None, []), carry)
+    body.extend(produced)
+    if not body and isinstance(owner, cst.IndentedBlock):
+        body.append(cst.SimpleStatementLine([cst.Pass()]))
+    changes: dict[str, object] = {"body": body, "footer": footer}
+    if isinstance(owner, cst.Module):
+        changes["header"] = header
+    return owner.with_changes(**changes)
+
+
+class Rewrite(cst.CSTTransformer):
+    """Applies the edits: `replace` maps a node's id to a function of the node (its children
+    already rewritten), `plans` a block's id to its plan; only nodes whose id is in `visit`
+    have their children visited."""
+
+    def __init__(self, replace: dict[int, Callable[[cst.CSTNode], cst.CSTNode]], plans: dict[int, BlockPlan], visit: set[int]) -> None:
+        super().__init__()
+        self.replace = replace
+        self.plans = plans
+        self.visit = visit
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) in self.visit
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[no-untyped-def, override]
+        key = id(original_node)
+        function = self.replace.get(key)
+        if function is not None:
+            updated_node = function(updated_node)
+        plan = self.plans.get(key)
+        if plan is not None:
+            updated_node = plan.apply(updated_node)  # type: ignore[arg-type]
+        return updated_node

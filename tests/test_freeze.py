@@ -1,0 +1,652 @@
+"""`nas-annotate freeze` (docs/cli.md, "freeze"): annotated source → frozen source, one rule per
+case, as a table. Each frozen output is also checked to compile and to hold no annotation
+(`check` finds nothing in it). TensorFlow-free: the examples' and fixtures' behaviour is in
+test_freeze_behaviour.py."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass, field
+
+import pytest
+
+from nas_annotate.api import analyse_file, check
+from nas_annotate.freeze import Options, freeze
+
+
+@dataclass
+class Case:
+    name: str
+    source: str
+    choice: dict
+    expected: str
+    options: Options = field(default_factory=Options)
+
+
+def _(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+CASES = [
+    # --- layers: the chosen statement, laid out like the code around it ---------------------
+    Case(
+        "layer: the chosen candidate on the annotation's place, no padding",
+        _('''
+            out3 = "out3"
+            """@nni.mutable_layer
+            {
+                layer_choice: [conv(ch=128), conv(ch=256), pool],
+                input_candidates: [out3],
+                input_num: 1,
+                layer_output: layer_out
+            }"""
+            print(layer_out)
+        '''),
+        {"m/layer_out": {"layer": "conv(ch=256)", "inputs": ["out3"]}},
+        _('''
+            out3 = "out3"
+            layer_out = conv([[], [out3]], ch=256)
+            print(layer_out)
+        '''),
+    ),
+    Case(
+        "layer: input_aggregate and post_process nest, each expression once and in order",
+        _('''
+            def build(stem, cell1):
+                """@nni.mutable_layer
+                {
+                    layer_choice: [conv(kernel=3), sep_conv(kernel=3)],
+                    fixed_inputs: [cell1],
+                    input_candidates: [stem],
+                    input_num: [0, 1],
+                    input_aggregate: add,
+                    post_process: bn_relu,
+                    layer_output: cell2
+                }"""
+                return cell2
+        '''),
+        {"m/build.cell2": {"layer": 1, "inputs": ["stem"]}},
+        _('''
+            def build(stem, cell1):
+                cell2 = bn_relu([sep_conv(add([[cell1], [stem]]), kernel=3), [stem]])
+                return cell2
+        '''),
+    ),
+    Case(
+        "layer: calls evaluated in the annotation's order need no temporary",
+        _('''
+            """@nni.mutable_layer
+            {
+                fixed_inputs: [prev()],
+                layer_choice: [conv(ch=width()), pool],
+                layer_output: out
+            }"""
+        '''),
+        {"m/out": {"layer": 0}},
+        "out = conv([[prev()], []], ch=width())\n",
+    ),
+    Case(
+        "layer: a call nesting would evaluate out of order is bound first (then deleted)",
+        _('''
+            """@nni.mutable_layer
+            {
+                layer_choice: [conv(ch=width()), pool],
+                fixed_inputs: [prev()],
+                layer_output: out
+            }"""
+        '''),
+        {"m/out": {"layer": 0}},
+        _('''
+            _t0 = width()
+            out = conv([[prev()], []], ch=_t0)
+            del _t0
+        '''),
+    ),
+    Case(
+        "layer: an input post_process reads again is bound once; a name is not",
+        _('''
+            """@nni.mutable_layer
+            {
+                layer_choice: [conv],
+                input_candidates: [a, tap(b)],
+                input_num: [1, 2],
+                post_process: post,
+                layer_output: out
+            }"""
+            """@nni.mutable_layer
+            {layer_choice: [conv], input_candidates: [a, tap(b)], input_num: 1, post_process: post, layer_output: out2}"""
+        '''),
+        {"m/out": {"layer": 0, "inputs": [1, 0]}, "m/out2": {"layer": 0, "inputs": [0]}},
+        _('''
+            _t0 = tap(b)
+            out = post([conv([[], [_t0, a]]), [_t0, a]])
+            del _t0
+            out2 = post([conv([[], [a]]), [a]])
+        '''),
+    ),
+    Case(
+        "layer: a temporary's name is one the file does not use",
+        _('''
+            _t0 = 1
+            """@nni.mutable_layer {layer_choice: [conv(ch=w())], fixed_inputs: [p()], layer_output: out}"""
+        '''),
+        {"m/out": {"layer": 0}},
+        _('''
+            _t0 = 1
+            _t1 = w()
+            out = conv([[p()], []], ch=_t1)
+            del _t1
+        '''),
+    ),
+    Case(
+        "layer: several layers of one annotation, in order, at the block's indentation",
+        _('''
+            class Net:
+                def build(self, x):
+                    y = x
+                    """@nni.mutable_layers(
+                        {layer_choice: [add_one(), add_two()], optional_inputs: [x, y],
+                         optional_input_size: 1, layer_output: self.first},
+                        {layer_choice: [double], fixed_inputs: [self.first], layer_output: second}
+                    )"""
+                    return second
+        '''),
+        {"m/Net.build.self.first": {"layer": 1, "inputs": ["y"]}, "m/Net.build.second": {}},
+        _('''
+            class Net:
+                def build(self, x):
+                    y = x
+                    self.first = add_two([[], [y]])
+                    second = double([[self.first], []])
+                    return second
+        '''),
+    ),
+    Case(
+        "layer: a comment-block annotation; the comment lines around it stay",
+        _('''
+            def f(x):
+                y = x
+
+                # keep me
+                # @nni.mutable_layer
+                # {
+                #     layer_choice: [conv(ch=16), conv(ch=32)],
+                #     fixed_inputs: [y],
+                #     layer_output: out
+                # }
+                # and me
+                return out
+        '''),
+        {"m/f.out": {"layer": 1}},
+        _('''
+            def f(x):
+                y = x
+
+                # keep me
+                out = conv([[y], []], ch=32)
+                # and me
+                return out
+        '''),
+    ),
+    Case(
+        "layer: comments inside the annotation stay above it, except notes on lost candidates only",
+        _('''
+            def f(x):
+                """@nni.mutable_layer
+                {
+                    # layers that keep the width
+                    layer_choice: [conv(ch = 16),  # cheap
+                                   conv(ch=32)],  # wide
+                    fixed_inputs: [x],  # the stem
+                    layer_output: out
+                }"""  # after the annotation
+                return out
+        '''),
+        {"m/f.out": {"layer": "conv(ch=16)"}},
+        _('''
+            def f(x):
+                # layers that keep the width
+                # cheap
+                # the stem
+                out = conv([[x], []], ch=16)  # after the annotation
+                return out
+        '''),
+    ),
+    Case(
+        "layer: an annotation sharing its line becomes a statement on that line",
+        _('''
+            if flag: """@nni.mutable_layer {layer_choice: [conv, pool], fixed_inputs: [x], layer_output: out}"""  # note
+            x = 1; """@nni.mutable_layer {layer_choice: [conv], fixed_inputs: [x], layer_output: z}"""
+        '''),
+        {"m/out": {"layer": 1}, "m/z": {}},
+        _('''
+            if flag: out = pool([[x], []])  # note
+            x = 1; z = conv([[x], []])
+        '''),
+    ),
+    Case(
+        "layer: strings take the quotes the annotation writes",
+        _('''
+            """@nni.mutable_layer {layer_choice: [conv(pad="same"), conv(pad="valid")], layer_output: out}"""
+            # @nni.mutable_layer {layer_choice: [conv(pad='same')], layer_output: out2}
+        '''),
+        {"m/out": {"layer": 1}, "m/out2": {}},
+        _('''
+            out = conv([[], []], pad="valid")
+            out2 = conv([[], []], pad='same')
+        '''),
+    ),
+    Case(
+        "layer: line endings (CRLF) and indentation (tabs) are the file's",
+        'def f(x):\r\n\t"""@nni.mutable_layer\r\n\t{layer_choice: [a, b], fixed_inputs: [x], layer_output: y}"""\r\n\treturn y\r\n',
+        {"m/f.y": {"layer": 1}},
+        "def f(x):\r\n\ty = b([[x], []])\r\n\treturn y\r\n",
+    ),
+    Case(
+        "layer: an annotation among a module's first comment lines, or at its end",
+        _('''
+            # @nni.mutable_layer
+            # {layer_choice: [a, b], layer_output: out}
+            print(out)
+
+            # @nni.mutable_layer
+            # {layer_choice: [a, b], fixed_inputs: [out], layer_output: last}
+        '''),
+        {"m/out": {"layer": 1}, "m/last": {"layer": 0}},
+        _('''
+            out = b([[], []])
+            print(out)
+
+            last = a([[out], []])
+        '''),
+    ),
+    # --- hyperparameters: the chosen value or call ------------------------------------------
+    Case(
+        "variable: the chosen option as written, the comment above the annotation kept",
+        _('''
+            # learning rate
+            """@nni.variable(nni.choice(0.1, 0.01, 'tanh'), name=lr)"""
+            lr = 0.1  # default
+            # @nni.variable(nni.quniform(16, 64, 16), name=width)
+            width = max(
+                16,
+                32)  # at least 16
+            """@nni.variable(nni.choice("relu", "tanh"), name=act)"""
+            act: str = "relu"
+        '''),
+        {"m/lr": 1, "m/width": 48, "m/act": "tanh"},
+        _('''
+            # learning rate
+            lr = 0.01  # default
+            width = 48.0  # at least 16
+            act: str = "tanh"
+        '''),
+    ),
+    Case(
+        "function choice: every listed call replaced, in parentheses only where needed",
+        _('''
+            h = 3
+            """@nni.function_choice(g(h), 2 * 3 + 4, (1, 2), lambda x: 1+x, name=op)"""
+            y = g(h)
+            # @nni.function_choice(g(h), 2 * 3 + 4, (1, 2), 0, name=a)
+            out = [g(h), -g(h), f(g(h)), g(h).x]
+            # @nni.function_choice(g(h), 2 * 3 + 4, (1, 2), 0, name=b)
+            z = 2 * g(h) + g(h).real
+            # @nni.function_choice(g(h), 2 * 3 + 4, (1, 2), 0, name=c)
+            w = g(h), (g(h))
+            print(h)
+        '''),
+        {"m/op": "lambda x: 1 + x", "m/a": 2, "m/b": 3, "m/c": 1},
+        _('''
+            h = 3
+            y = lambda x: 1+x
+            out = [(1, 2), -(1, 2), f((1, 2)), (1, 2).x]
+            z = 2 * 0 + (0).real
+            w = 2 * 3 + 4, (2 * 3 + 4)
+            print(h)
+        '''),
+    ),
+    # --- reports: dropped (or kept with --keep-reports) -------------------------------------
+    Case(
+        "reports: dropped with their own lines only; blank lines do not pile up",
+        _('''
+            acc = 0.0
+
+            # the step's value
+            """@nni.report_intermediate_result(acc)"""
+
+            for epoch in range(3):
+                acc += 0.25
+                # @nni.report_intermediate_result(acc)
+            # @nni.report_final_result(acc)
+            print("done")  # @nni.report_final_result(acc) in a trailing comment is no annotation
+            """@nni.get_next_parameter()"""
+        '''),
+        {},
+        _('''
+            acc = 0.0
+
+            # the step's value
+
+            for epoch in range(3):
+                acc += 0.25
+            print("done")  # @nni.report_final_result(acc) in a trailing comment is no annotation
+        '''),
+    ),
+    Case(
+        "reports: a value computed by a call is still computed; a block left empty gets pass",
+        _('''
+            def on_epoch_end(self, logs):
+                """@nni.report_intermediate_result(logs["acc"])"""
+
+
+            def g():
+                """@nni.report_final_result(evaluate())"""
+
+                return 2
+        '''),
+        {},
+        _('''
+            def on_epoch_end(self, logs):
+                pass
+
+
+            def g():
+                evaluate()
+
+                return 2
+        '''),
+    ),
+    Case(
+        "reports: --keep-reports calls nas_annotate.reporting, imported after the file's imports",
+        _('''
+            """A trial."""
+            import os
+
+            acc = 0.0
+            # @nni.report_intermediate_result(acc)
+            """@nni.report_final_result(acc)"""  # the value
+        '''),
+        {},
+        _('''
+            """A trial."""
+            import os
+            import nas_annotate.reporting
+
+            acc = 0.0
+            nas_annotate.reporting.intermediate(acc)
+            nas_annotate.reporting.final(acc)  # the value
+        '''),
+        Options(keep_reports=True),
+    ),
+    # --- pruning: what only lost candidates used ----------------------------------------------
+    Case(
+        "pruning: functions, imports and constants only lost candidates used, to a fixed point",
+        _('''
+            """Ops."""
+            import os
+            import numpy as np
+            from helpers import a, b, c
+
+            CHANNELS = 16
+            WIDTH = 8
+
+
+            def single(x):
+                return np.sum(x)
+
+
+            # the pooling op
+            def pool(x):
+                return single(x) + WIDTH + a
+
+
+            def conv(x, ch=CHANNELS):
+                return x
+
+
+            """@nni.mutable_layer {layer_choice: [conv, pool, b, os.path], layer_output: out}"""
+        '''),
+        {"m/out": {"layer": 0}},
+        _('''
+            """Ops."""
+            from helpers import c
+
+            CHANNELS = 16
+
+
+            def conv(x, ch=CHANNELS):
+                return x
+
+
+            out = conv([[], []])
+        '''),
+    ),
+    Case(
+        "pruning: never what defining does more than bind (a call), nor what is exported",
+        _('''
+            __all__ = ["exported"]
+            SIZE = compute()
+
+
+            @register("x")
+            def registered(x):
+                return x
+
+
+            @staticmethod
+            def plain_decorated(x):
+                return x
+
+
+            def exported(x):
+                return x
+
+
+            class Op:
+                """An op."""
+                size = 3
+
+                def __call__(self, x):
+                    return fact(x)
+
+
+            class Loud:
+                print("defined")
+
+
+            def fact(n):
+                return 1 if n < 2 else n * fact(n - 1)
+
+
+            def main(x):
+                def local(y):
+                    return y
+                """@nni.mutable_layer
+                {layer_choice: [conv, registered, plain_decorated, exported, Op(), Loud(), local, SIZE],
+                 fixed_inputs: [x], layer_output: out}"""
+                return out
+        '''),
+        {"m/main.out": {"layer": 0}},
+        _('''
+            __all__ = ["exported"]
+            SIZE = compute()
+
+
+            @register("x")
+            def registered(x):
+                return x
+
+
+            def exported(x):
+                return x
+
+
+            class Loud:
+                print("defined")
+
+
+            def main(x):
+                out = conv([[x], []])
+                return out
+        '''),
+    ),
+    Case(
+        "pruning: never a name used anywhere else, nor one unused before freezing",
+        _('''
+            import os
+
+
+            def conv(x):
+                return x
+
+
+            def pool(x):
+                return x
+
+
+            """@nni.mutable_layer {layer_choice: [conv, pool], layer_output: out}"""
+            """@nni.mutable_layer {layer_choice: [pool, conv], layer_output: out2}"""
+            extra = pool
+        '''),
+        {"m/out": {"layer": 0}, "m/out2": {"layer": 1}},
+        _('''
+            import os
+
+
+            def conv(x):
+                return x
+
+
+            def pool(x):
+                return x
+
+
+            out = conv([[], []])
+            out2 = conv([[], []])
+            extra = pool
+        '''),
+    ),
+    Case(
+        "pruning: the replaced call's function and the lost options' names go too",
+        _('''
+            def relu(x):
+                return x
+
+
+            def max_pool(x, k):
+                return x
+
+
+            def avg_pool(x, k):
+                return x
+
+
+            # @nni.variable(nni.choice(relu, 'tanh'), name=act)
+            act = relu
+            """@nni.function_choice(max_pool(act, 2), avg_pool(act, 2), name=pool)"""
+            h = max_pool(act, 2)
+        '''),
+        {"m/act": "tanh", "m/pool": 1},
+        _('''
+            def avg_pool(x, k):
+                return x
+
+
+            act = 'tanh'
+            h = avg_pool(act, 2)
+        '''),
+    ),
+    Case(
+        "pruning: --keep-unused keeps every definition",
+        _('''
+            def conv(x):
+                return x
+
+
+            def pool(x):
+                return x
+
+
+            """@nni.mutable_layer {layer_choice: [conv, pool], layer_output: out}"""
+        '''),
+        {"m/out": {"layer": 0}},
+        _('''
+            def conv(x):
+                return x
+
+
+            def pool(x):
+                return x
+
+
+            out = conv([[], []])
+        '''),
+        Options(keep_unused=True),
+    ),
+    Case(
+        "pruning: none in a module that reads names dynamically (globals(), eval, ...)",
+        _('''
+            def conv(x):
+                return x
+
+
+            def pool(x):
+                return x
+
+
+            """@nni.mutable_layer {layer_choice: [conv, pool], layer_output: out}"""
+            print(globals()["out"])
+        '''),
+        {"m/out": {"layer": 0}},
+        _('''
+            def conv(x):
+                return x
+
+
+            def pool(x):
+                return x
+
+
+            out = conv([[], []])
+            print(globals()["out"])
+        '''),
+    ),
+]
+
+
+def frozen(tmp_path, source: str, choice: dict, options: Options = Options()) -> str:
+    path = tmp_path / "m.py"
+    path.write_bytes(source.encode())
+    return freeze(str(path), json.dumps(choice), options).decode()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_freeze(case, tmp_path):
+    out = frozen(tmp_path, case.source, case.choice, case.options)
+    assert out == case.expected
+    compile(out, "frozen.py", "exec")
+    path = tmp_path / "frozen.py"
+    path.write_bytes(out.encode())
+    assert check([str(path)]) == []
+    assert analyse_file(str(path)).annotations == []
+
+
+def test_a_file_without_annotations_is_returned_as_it_is(tmp_path):
+    source = "x = 1  # no annotation here\r\n"
+    assert frozen(tmp_path, source, {}) == source
+
+
+def test_untouched_statements_keep_every_byte(tmp_path):
+    body = _('''
+        import os  ;  import sys   # spaced oddly
+        x = [ 1,
+              2 ]  # a comment
+        def f( a ):
+            return (a  +
+                    1)  # inside
+    ''')
+    layer = '"""@nni.mutable_layer {layer_choice: [os.path, sys.path], layer_output: out}"""\n'
+    out = frozen(tmp_path, body + layer + body, {"m/out": {"layer": 0}})
+    assert out == body + "out = os.path([[], []])\n" + body
