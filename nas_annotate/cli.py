@@ -183,6 +183,8 @@ def run_command(
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
 @click.option("--prune", is_flag=True, help="Stop unpromising trials early, from their intermediate reports (median rule).")
 @click.option("--storage", metavar="URL", help="An Optuna RDB URL; default: sqlite in the output directory.")
+@click.option("--db-retry", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+              help="How long a search waits, retrying, for its database when it fails (a restart, a network blip) before it stops.")
 @click.option("--study", metavar="NAME", help="The study's name (default: the script's stem); rerunning resumes it.")
 @click.option("-o", "--out", metavar="DIR", help="The output directory (default: search-STEM).")
 @click.option("--space", "space", multiple=True, metavar="PATH",

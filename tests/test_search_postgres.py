@@ -20,7 +20,9 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,9 +46,26 @@ def _program(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
+@dataclass
+class Server:
+    """The session's PostgreSQL server: the directory of its unix socket, and pg_ctl to stop and
+    start it (a test that stops it starts it again)."""
+
+    home: str
+    pg_ctl: Callable[..., subprocess.CompletedProcess]
+
+    def start(self) -> None:
+        started = self.pg_ctl("start")
+        assert started.returncode == 0, started.stderr
+
+    def stop(self) -> None:
+        stopped = self.pg_ctl("-m", "fast", "stop")
+        assert stopped.returncode == 0, stopped.stderr
+
+
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    """A running PostgreSQL cluster for this session: the directory of its unix socket."""
+def postgres() -> Iterator[Server]:
+    """A running PostgreSQL cluster for this session."""
     pytest.importorskip("psycopg2", reason="the PostgreSQL driver psycopg2 is not installed (pip install psycopg2-binary)")
     initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
     if not (initdb and pg_ctl):
@@ -66,21 +85,24 @@ def postgres() -> Iterator[str]:
         os.chown(home, owner.pw_uid, owner.pw_gid)
     data, log = os.path.join(home, "data"), os.path.join(home, "server.log")
     settings = f"-k {home} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+    def pg_ctl_(*args: str) -> subprocess.CompletedProcess:
+        options = ["-l", log, "-o", settings, "-t", "60"] if args[-1] == "start" else []
+        return subprocess.run([*as_user, pg_ctl, "-D", data, *options, "-w", *args], capture_output=True, text=True, cwd=home, check=False)
+
     try:
         made = subprocess.run([*as_user, initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
                               capture_output=True, text=True, cwd=home, check=False)
         if made.returncode != 0:
             pytest.fail(f"initdb failed:\n{made.stdout}{made.stderr}")
-        started = subprocess.run([*as_user, pg_ctl, "-D", data, "-l", log, "-o", settings, "-w", "-t", "60", "start"],
-                                 capture_output=True, text=True, cwd=home, check=False)
+        started = pg_ctl_("start")
         if started.returncode != 0:
             pytest.fail(f"the PostgreSQL server did not start:\n{started.stderr}\n{Path(log).read_text() if os.path.exists(log) else ''}")
-        yield home
+        yield Server(home, pg_ctl_)
     finally:
         if os.path.exists(os.path.join(data, "postmaster.pid")):  # started, or half started: stop it
-            stopped = subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "fast", "-w", "stop"], capture_output=True, cwd=home, check=False)
-            if stopped.returncode != 0:
-                subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True, cwd=home, check=False)
+            if pg_ctl_("-m", "fast", "stop").returncode != 0:
+                pg_ctl_("-m", "immediate", "stop")
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -88,17 +110,17 @@ _databases = itertools.count()
 
 
 @pytest.fixture
-def database(postgres: str) -> str:
+def database(postgres: Server) -> str:
     """The URL of a new, empty database (no tables yet: the searches create them)."""
     import psycopg2
 
     name = f"nas_{os.getpid()}_{next(_databases)}"
-    connection = psycopg2.connect(host=postgres, user="postgres", dbname="postgres")
+    connection = psycopg2.connect(host=postgres.home, user="postgres", dbname="postgres")
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE {name}")
     connection.close()
-    return f"postgresql+psycopg2://postgres@/{name}?host={postgres}"
+    return f"postgresql+psycopg2://postgres@/{name}?host={postgres.home}"
 
 
 def _command(trial: Path, out: Path, url: str, *args: str) -> list[str]:
@@ -216,3 +238,86 @@ def test_three_grid_searches_run_every_point_exactly_once(tmp_path, database):
     base.run_at_once([_command(base.GRID, tmp_path / f"machine-{n}", database, "-s", "grid", "-q", "--", "0.05") for n in range(3)])
     base.assert_each_point_ran_once(optuna.load_study(study_name="shared", storage=database), points=24, searches=3)
 
+
+
+def _wait_for_trial(out: Path, number: int, process: subprocess.Popen) -> None:
+    """Wait until trial `number` runs (its log exists): the search is then waiting for it, not
+    in a call to its database."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / "trials" / f"{number:05d}.log").exists():
+            return
+        time.sleep(0.02)
+    pytest.fail(f"trial {number} never started: {process.communicate()[1] if process.poll() is not None else ''}")
+
+
+def test_a_search_rides_out_a_server_restart(trial, tmp_path, database, postgres):
+    trace = tmp_path / "trace.txt"
+    command = _command(trial, tmp_path / "out", database, "-n", "8", "-s", "random", "--seed", "0", "--", "--sleep", "1",
+                       "--trace", str(trace))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base.environment())
+    _wait_for_trial(tmp_path / "out", 2, process)
+    postgres.stop()
+    try:
+        assert process.poll() is None, "the search was still running when its server stopped"
+        time.sleep(3)  # trial 2 ends meanwhile: its result waits for the server
+    finally:
+        postgres.start()
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "nas-annotate: the study storage failed (" in stderr and "); retrying for up to 60 s" in stderr, stderr
+    assert "nas-annotate: the study storage answers again after " in stderr, stderr
+    study = optuna.load_study(study_name="shared", storage=database)
+    trials = study.get_trials()
+    assert [t.number for t in trials] == list(range(8)), "none lost, none twice"
+    assert all(t.state.name == "COMPLETE" and t.value == pytest.approx(base.score(t.user_attrs["choice"])) for t in trials)
+    assert "trials: 8 complete" in stdout
+
+
+def test_a_grid_search_rides_out_a_server_restart(tmp_path, database, postgres):
+    process = subprocess.Popen(_command(base.GRID, tmp_path / "out", database, "-s", "grid", "--", "0.5"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base.environment())
+    _wait_for_trial(tmp_path / "out", 2, process)
+    postgres.stop()
+    try:
+        assert process.poll() is None, "the search was still running when its server stopped"
+        time.sleep(3)
+    finally:
+        postgres.start()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "nas-annotate: the study storage answers again after " in stderr and "Traceback" not in stderr, stderr
+    base.assert_each_point_ran_once(optuna.load_study(study_name="shared", storage=database), points=24, searches=1)
+
+
+def test_a_server_gone_past_the_bound_stops_the_search_and_the_rerun_resumes(trial, tmp_path, database, postgres):
+    trace = tmp_path / "trace.txt"
+
+    def command(trials: str) -> list[str]:
+        return _command(trial, tmp_path / "out", database, "-n", trials, "-s", "random", "--db-retry", "2", "--", "--sleep", "0.5",
+                        "--trace", str(trace))
+
+    process = subprocess.Popen(command("20"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base.environment())
+    _wait_for_trial(tmp_path / "out", 2, process)
+    postgres.stop()
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        postgres.start()
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"{trial}: error: the study storage failed for 2 s (") and last.endswith(
+        "); the study keeps every trial told so far: rerun the same command to resume (--db-retry SECONDS waits longer)"
+    ), stderr
+    assert all(base._gone(pid) for pid in base._pids(trace)), "its running trials were stopped"
+    study = optuna.load_study(study_name="shared", storage=database)
+    assert [t.state.name for t in study.get_trials()] == ["COMPLETE", "COMPLETE", "RUNNING"], "trial 2's result was never told"
+    rerun = subprocess.run(command("1"), check=False, capture_output=True, text=True, env=base.environment())
+    assert rerun.returncode == 0, rerun.stderr
+    assert "1 trial(s) left running by a search that died were marked failed" in rerun.stderr
+    trials = study.get_trials()
+    assert [(t.state.name, t.user_attrs.get("error")) for t in trials] == [
+        ("COMPLETE", None), ("COMPLETE", None), ("FAIL", "its search process died"), ("COMPLETE", None)
+    ]

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from ..diagnostics import CompileError, Diagnostic
 from .samplers import ONESHOT, SAMPLERS, GridClaims, make_sampler
 from .space import NotFinite, SearchSpace, load_space, space_files
-from .storage import claim_lock
+from .storage import DEFAULT_RETRY, Retry, SearchStorage, StorageLost, claim_lock, database_error
 
 DEFAULT_TRIALS = 20
 RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
@@ -60,6 +60,7 @@ class Options:
     retrain: int = 1
     paths: int = 20
     policy: str = "learned"
+    db_retry: float = DEFAULT_RETRY
     progress: bool | None = None
     quiet: bool = False
 
@@ -107,15 +108,15 @@ def _storage(options: Options, out_dir: str) -> tuple[Any, str]:
 
     url = options.storage or "sqlite:///" + os.path.abspath(os.path.join(out_dir, "study.db"))
     shown = _shown_url(url)
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}  # a connection that died while idle is replaced, not used
     if url.startswith("sqlite:"):
-        kwargs["connect_args"] = {"timeout": 60}
+        kwargs = {"connect_args": {"timeout": 60}}
     for attempt in range(1, SETUP_ATTEMPTS + 1):
         try:
             storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
             break
         except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server)
-            failed = _database_error(exc)
+            failed = database_error(exc)
             if failed is not None and failed.statement is not None and attempt < SETUP_ATTEMPTS:
                 time.sleep(random.uniform(0.05, 0.3) * attempt)
                 continue
@@ -131,17 +132,9 @@ def _shown_url(url: str) -> str:
     return re.sub(r"([?&]password=)[^&]*", r"\1***", shown)
 
 
-def _database_error(exc: Exception) -> Any:
-    """The database's own error behind `exc` (SQLAlchemy's DBAPIError), or None."""
-    from sqlalchemy.exc import DBAPIError
-
-    cause = exc if isinstance(exc, DBAPIError) else exc.__cause__
-    return cause if isinstance(cause, DBAPIError) else None
-
-
 def _reason(exc: Exception, url: str) -> str:
     """Why the storage would not open, on one line: the database's own words where it spoke."""
-    database = _database_error(exc)
+    database = database_error(exc)
     cause = exc.__cause__
     if database is not None:
         text = str(database.orig)
@@ -304,15 +297,19 @@ def _fail_orphans(study: Any, machine: str) -> int:
     return failed
 
 
-def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any, str, str, Any]:
-    """The study, its name, its storage's URL as shown, and the database engine."""
+def _open_study(
+    options: Options, space: SearchSpace, out_dir: str, retry: Retry, owner: dict[str, str],
+) -> tuple[Any, str, str, Any]:
+    """The study, its name, its storage's URL as shown, and the database engine. Once the
+    storage is open, its every call goes through `retry`; the trials it creates carry `owner`."""
     import optuna
 
     try:
         grid = space.grid() if options.sampler == "grid" else {}
     except NotFinite as exc:
         raise SearchProblem(f"the grid sampler needs a finite space: {exc}") from None
-    storage, url = _storage(options, out_dir)
+    database, url = _storage(options, out_dir)
+    storage = SearchStorage(optuna.storages.get_storage(database), retry, owner)
     name = options.study or os.path.splitext(os.path.basename(options.script))[0]
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if options.prune else optuna.pruners.NopPruner()
     try:
@@ -338,7 +335,7 @@ def _open_study(options: Options, space: SearchSpace, out_dir: str) -> tuple[Any
     previous = len(study.get_trials(deepcopy=False))
     if options.seed is not None and previous:  # seeded as before, it would draw the earlier trials again
         study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population)
-    return study, name, url, storage.engine
+    return study, name, url, database.engine
 
 
 def _resumed_seed(seed: int, previous: int) -> int:
@@ -380,18 +377,18 @@ class _Search:
     """One run of the driver's loop: launch trials, follow them, tell Optuna how they ended."""
 
     def __init__(
-        self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None],
-        claims: GridClaims | None = None,
+        self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None], retry: Retry,
+        owner: dict[str, str], claims: GridClaims | None = None,
     ) -> None:
         self.options = options
         self.space = space
         self.study = study
         self.out_dir = out_dir
         self.say = say
+        self.retry = retry
         self.claims = claims
         self.distributions = space.distributions()
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        self.machine = _machine()
+        self.owner = owner  # "worker" (host:pid) and "machine"
         self.running: dict[int, _Running] = {}
         self.finished = 0
         self.written = time.monotonic()
@@ -413,8 +410,8 @@ class _Search:
 
     def launch(self, worker: _Worker) -> bool:
         """Start a trial; False when there is none to run (the grid is done)."""
-        if self.claims is not None:
-            trial = self.claims.claim(self.study, self.distributions)
+        if self.claims is not None:  # retried whole: an outage may have taken the lock with it
+            trial = self.retry(self.claims.claim, self.study, self.distributions)
             if trial is None:
                 return False
         else:
@@ -423,8 +420,8 @@ class _Search:
         stem = os.path.join(os.path.abspath(self.out_dir), "trials", f"{trial.number:05d}")
         run = _Running(trial, stem + ".log", stem + ".jsonl", time.monotonic())
         trial.set_user_attr("choice", choice)
-        trial.set_user_attr("worker", self.worker_id)
-        trial.set_user_attr("machine", self.machine)
+        for key, value in self.owner.items():  # a queued trial carries whoever queued it
+            trial.set_user_attr(key, value)
         trial.set_user_attr("log", os.path.relpath(run.log, self.out_dir))
         open(run.report, "w").close()
         self.running[trial.number] = run
@@ -527,6 +524,8 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
     worker = _Worker(options, out_dir)  # its imports overlap the study's set-up
     try:
         return _search(options, space, out_dir, worker, say)
+    except StorageLost as exc:  # the worker's end (below) stops the running trials; the study is as told
+        raise SearchProblem(str(exc)) from None
     finally:
         worker.close()
 
@@ -537,12 +536,14 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     from .results import write_results
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study, name, url, engine = _open_study(options, space, out_dir)
+    retry = Retry(options.db_retry, say)
+    owner = {"worker": f"{socket.gethostname()}:{os.getpid()}", "machine": _machine()}
+    study, name, url, engine = _open_study(options, space, out_dir, retry, owner)
     claims = None
     if options.sampler == "grid":
         claims = GridClaims(space.grid(), options.seed, lambda: claim_lock(engine, study._study_id))
-    driver = _Search(options, space, study, out_dir, say, claims)
-    orphans = _fail_orphans(study, driver.machine)
+    driver = _Search(options, space, study, out_dir, say, retry, owner, claims)
+    orphans = _fail_orphans(study, owner["machine"])
     if orphans:
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
     total = _trial_count(options, study, space)
