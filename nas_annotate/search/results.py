@@ -1,5 +1,6 @@
 """A search's results, in its output directory: every trial as JSON and CSV, the best choice,
-the best architecture as a plain script, a plot, and the leaderboard printed at the end."""
+the best architecture as a plain script (frozen: `nas-annotate freeze`), a plot, and the
+leaderboard printed at the end."""
 
 from __future__ import annotations
 
@@ -122,13 +123,30 @@ def _plot(rows: list[dict[str, Any]], maximize: bool, path: str, title: str) -> 
     atomic_write(path, buffer.getvalue())
 
 
+def best_script(script: str, choice: dict[str, Any], choice_path: str) -> tuple[bytes, str]:
+    """The best architecture as a script, and which form it is: frozen (the plain Python one
+    would write for the choice, `nas-annotate freeze`), or, when freezing is impossible (syntax
+    libcst does not read), the line-preserving form of `expand --choice`."""
+    from ..api import expand
+    from ..diagnostics import CompileError
+
+    line_for_line = f"nas-annotate expand {script} -c {choice_path}"
+    try:
+        from ..freeze import freeze
+
+        return freeze(script, choice), f"frozen for the best choice; line for line: {line_for_line}"
+    except CompileError as exc:
+        data = expand(script, json.dumps(choice))
+        reason = exc.diagnostics[0].message if exc.diagnostics else "it cannot be frozen"
+        return data, f"line for line, as {line_for_line} writes it: {reason}"
+
+
 def write_results(
     study: Any, space: Any, options: Any, out_dir: str, final: bool, echo: Callable[[str], None] | None = None,
     pick: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Write the result files (all of them when `final`); return their paths by kind. `pick`:
     the choice to write as the best instead of the best trial's (a one-shot search's, untrained)."""
-    from ..api import expand
     from ..diagnostics import CompileError
 
     maximize = study.direction.name == "MAXIMIZE"
@@ -151,11 +169,13 @@ def write_results(
         atomic_write(paths["best_choice"], (json.dumps(chosen, indent=2) + "\n").encode())
     if not final:
         return paths
+    form = ""
     if chosen:
         stem = os.path.splitext(os.path.basename(options.script))[0]
         paths["best_script"] = os.path.join(out_dir, f"best_{stem}.py")
         try:
-            atomic_write(paths["best_script"], expand(options.script, json.dumps(chosen)))
+            data, form = best_script(options.script, chosen, paths.get("best_choice", "best_choice.json"))
+            atomic_write(paths["best_script"], data)
         except CompileError:  # the script changed since the search; the choice file still stands
             del paths["best_script"]
     if any(row["state"] == "complete" for row in rows):
@@ -165,5 +185,5 @@ def write_results(
         echo(leaderboard(rows, maximize))
         for kind in ("best_choice", "best_script", "plot", "csv", "json"):
             if kind in paths:
-                echo(f"{kind.replace('_', ' ')}: {paths[kind]}")
+                echo(f"{kind.replace('_', ' ')}: {paths[kind]}" + (f" ({form})" if kind == "best_script" else ""))
     return paths
