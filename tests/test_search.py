@@ -27,6 +27,7 @@ import optuna  # noqa: E402
 
 from nas_annotate.choice import Entry, Param, Shape, decide
 from nas_annotate.search import Options, SearchProblem, search
+from nas_annotate.search.driver import NothingCompleted
 from nas_annotate.search import space as space_module
 from nas_annotate.search.results import summary
 from nas_annotate.search.samplers import make_sampler
@@ -210,8 +211,16 @@ def test_grid_runs_each_architecture_once_then_has_nothing_left(tmp_path):
     assert outcome.finished == 0 and len(results["trials"]) == 12
 
 
+def run_failing_search(trial: Path, tmp_path: Path, *args: str, **settings) -> tuple:
+    """A search in which no trial completes: it writes its results, then raises NothingCompleted."""
+    with pytest.raises(NothingCompleted) as failed:
+        run_search(trial, tmp_path, *args, **settings)
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    return failed.value.outcome, results, str(failed.value)
+
+
 def test_a_crash_fails_the_trial_with_its_stderr_and_the_search_goes_on(trial, tmp_path):
-    outcome, results = run_search(trial, tmp_path, "--crash", trials=3, sampler="random", seed=0)
+    outcome, results, _ = run_failing_search(trial, tmp_path, "--crash", trials=3, sampler="random", seed=0)
     assert outcome.finished == 3
     for row in results["trials"]:
         assert row["state"] == "fail"
@@ -230,13 +239,45 @@ def test_a_crash_fails_the_trial_with_its_stderr_and_the_search_goes_on(trial, t
     ],
 )
 def test_sys_exit_fails_the_trial_not_the_search(trial, tmp_path, args, error):
-    _, results = run_search(trial, tmp_path, *args, trials=2, sampler="random", seed=0)
+    _, results, message = run_failing_search(trial, tmp_path, *args, trials=2, sampler="random", seed=0)
     assert [row["error"] for row in results["trials"]] == [error, error]
+    log = tmp_path / "out" / "trials" / "00000.log"
+    assert message == f"no trial completed (2 failed); the first failure, trial 0: {error}; its output: {log}"
+
+
+def test_a_search_in_which_every_trial_fails_says_why_once_and_exits_1(trial, tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run([NAS, "search", str(trial), "-o", str(out), "-n", "3", "-s", "random", "--no-progress", "--", "--crash"],
+                            check=False, capture_output=True, text=True, env=environment())
+    assert result.returncode == 1, result.stderr
+    why = f"RuntimeError: this trial crashes on purpose; its output: {out}/trials/00000.log"
+    lines = result.stderr.splitlines()
+    assert lines[1:] == [
+        "trial 0: fail in " + lines[1].partition(" in ")[2],
+        f"nas-annotate: trial 0 failed: {why}",  # once, for the first failure
+        "trial 1: fail in " + lines[3].partition(" in ")[2],
+        "trial 2: fail in " + lines[4].partition(" in ")[2],
+        f"{trial}: error: no trial completed (3 failed); the first failure, trial 0: {why}",
+    ]
+    assert "trials: 3 fail" in result.stdout and (out / "results.json").exists()
+    quiet = subprocess.run([NAS, "search", str(trial), "-o", str(out), "-n", "1", "-s", "random", "-q", "--", "--exit", "0"],
+                           check=False, capture_output=True, text=True, env=environment())
+    assert quiet.returncode == 1
+    assert quiet.stderr.splitlines() == [
+        f"{trial}: error: no trial completed (4 failed); the first failure, trial 3: exited without reporting a final result; "
+        f"its output: {out}/trials/00003.log"
+    ]
+
+
+def test_a_resumed_study_with_a_completed_trial_does_not_fail(trial, tmp_path):
+    run_search(trial, tmp_path, trials=1, sampler="random", seed=0)
+    outcome, results = run_search(trial, tmp_path, "--crash", trials=2, sampler="random", seed=0)
+    assert outcome.finished == 2 and [row["state"] for row in results["trials"]] == ["complete", "fail", "fail"]
 
 
 def test_a_trial_past_its_timeout_is_stopped(trial, tmp_path):
     started = time.monotonic()
-    _, results = run_search(trial, tmp_path, "--sleep", "60", trials=2, timeout=0.5, sampler="random", seed=0)
+    _, results, _ = run_failing_search(trial, tmp_path, "--sleep", "60", trials=2, timeout=0.5, sampler="random", seed=0)
     assert time.monotonic() - started < 20
     assert [row["error"] for row in results["trials"]] == ["timed out after 0.5 s"] * 2
 

@@ -5,9 +5,10 @@ and restarted under a search: test_search_postgres.py.)"""
 from __future__ import annotations
 
 import pytest
+from conftest import SEARCH, require
 
-optuna = pytest.importorskip("optuna")
-
+require(*SEARCH)
+import optuna  # noqa: E402
 from optuna.exceptions import StorageInternalError  # noqa: E402
 from optuna.storages import InMemoryStorage  # noqa: E402
 from optuna.trial import TrialState  # noqa: E402

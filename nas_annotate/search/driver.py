@@ -36,6 +36,14 @@ class SearchProblem(Exception):
     """The search cannot start as asked (a clean error for the user, exit status 1)."""
 
 
+class NothingCompleted(SearchProblem):
+    """The search ended, its results written, and no trial of the study has completed."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
 @dataclass
 class Options:
     """Everything `nas-annotate search` is told."""
@@ -391,6 +399,7 @@ class _Search:
         self.owner = owner  # "worker" (host:pid) and "machine"
         self.running: dict[int, _Running] = {}
         self.finished = 0
+        self.first_failure: tuple[int, str] | None = None  # the run's first failed trial: why, and its log
         self.written = time.monotonic()
 
     def run(self, total: int, worker: _Worker, progress: _Progress) -> None:
@@ -485,6 +494,10 @@ class _Search:
         self.study.tell(run.trial, value, state=state)
         self.finished += 1
         self.progress.done(run.trial.number, state, value, duration, error, self.study)
+        if error and self.first_failure is None:
+            log = os.path.join(self.out_dir, "trials", os.path.basename(run.log))
+            self.first_failure = run.trial.number, f"{_failure(run.log, error)}; its output: {log}"
+            self.progress.note(f"nas-annotate: trial {run.trial.number} failed: {self.first_failure[1]}")
         if time.monotonic() - self.written > RESULTS_EVERY:
             write_results(self.study, self.space, self.options, self.out_dir, final=False)
             self.written = time.monotonic()
@@ -584,7 +597,36 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     outcome.results.update(
         write_results(study, space, options, out_dir, final=True, echo=None if options.quiet else print, pick=pick)
     )
+    if not outcome.interrupted and pick is None:
+        _check_completed(study, driver.first_failure, outcome)
     return outcome
+
+
+def _check_completed(study: Any, first_failure: tuple[int, str] | None, outcome: Outcome) -> None:
+    """Raise NothingCompleted when no trial of the study (this run's or earlier) has completed."""
+    from optuna.trial import TrialState
+
+    counts: dict[str, int] = {}
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state == TrialState.COMPLETE:
+            return
+        name = "failed" if trial.state == TrialState.FAIL else trial.state.name.lower()
+        counts[name] = counts.get(name, 0) + 1
+    ended = ", ".join(f"{count} {name}" for name, count in sorted(counts.items())) or "no trial ran"
+    first = f"; the first failure, trial {first_failure[0]}: {first_failure[1]}" if first_failure else ""
+    raise NothingCompleted(f"no trial completed ({ended}){first}", outcome)
+
+
+def _failure(log: str, error: str) -> str:
+    """Why a trial failed, on one line: the last line of the last traceback in its log (the
+    exception), else `error` (exited with status 3, timed out after 60 s, ...)."""
+    lines = _tail(log, 200).splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if starts:
+        for line in lines[starts[-1] + 1 :]:
+            if line.strip() and not line[0].isspace():
+                return line.strip()
+    return error
 
 
 def _one_shot(
@@ -678,6 +720,13 @@ class _Progress:
         if self.bar is not None:
             self.bar.total = total
             self.bar.refresh()
+
+    def note(self, text: str) -> None:
+        """A line on stderr, above the bar if there is one (none with --quiet)."""
+        if self.bar is not None:
+            self.bar.write(text, file=sys.stderr)
+        elif not self.quiet:
+            self.say(text)
 
     def close(self) -> None:
         if self.bar is not None:
