@@ -1,0 +1,159 @@
+"""Benchmark: what does `nas-annotate freeze` cost next to libcst's own round trip?
+
+    .venv/bin/python benchmarks/bench_freeze.py [--runs N] [--json PATH]
+
+Freezes bench_compiler.py's generated module (about 4,500 lines, 500 annotations in every form,
+each layer's first candidate chosen) in process, and times it against libcst's
+`parse_module(text).code` of the same text, run by run in the same process (interleaved;
+best and median; the ratio is the median of the runs' paired ratios). The goal: <= 1.5x.
+
+Then where freeze's time goes, stage by stage: the compiler's analysis (locate, parse, validate:
+the same work `extract` and `expand` do, see bench_compiler.py), the choice, `ast.parse` (the
+statement map's line numbers), libcst's parse, planning the edits (building the chosen
+statements), the rewrite, and printing the module. And the same for examples/digits/train.py,
+a realistic trial (3 layers in 140 lines), where pruning runs libcst's scope analysis.
+
+This is a script, not a test: it prints numbers (it only checks that the output is valid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from typing import Callable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+from bench_compiler import choice_for, generate, interleaved, ms  # noqa: E402
+
+
+def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
+    """The best time of each stage of freeze (internal API: may drift)."""
+    import libcst
+
+    from nas_annotate.choice import load_choice, resolve
+    from nas_annotate.freeze.plan import Plan
+    from nas_annotate.freeze.prune import prune
+    from nas_annotate.keys import module_name
+    from nas_annotate.pipeline import analyse
+    from nas_annotate.source import Source
+
+    source = Source.read(path)
+    module = module_name(path)
+    analysis = analyse(source, module)
+    document = load_choice(choice)
+    decisions = resolve(document, module, analysis.layers, analysis.params)
+    tree = ast.parse(source.text)
+    parsed = libcst.parse_module(source.text)
+
+    def plan() -> Plan:
+        made = Plan(analysis, tree, parsed, decisions, False)
+        prune(made, frozenset())
+        return made
+
+    made = plan()
+    rewritten = made.rewrite()
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("the compiler's analysis (locate, parse, validate)", lambda: analyse(source, module)),
+        ("resolving the choice", lambda: resolve(document, module, analysis.layers, analysis.params)),
+        ("ast.parse (the statement map's lines)", lambda: ast.parse(source.text)),
+        ("libcst.parse_module", lambda: libcst.parse_module(source.text)),
+        ("planning the edits (and pruning)", plan),
+        ("the rewrite (one transformer)", made.rewrite),
+        ("printing the module (.code)", lambda: rewritten.code),
+    ]
+    return [(label, min(_times(fn, runs))) for label, fn in steps]
+
+
+def _times(fn: Callable[[], object], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def measure(path: str, choice: str, runs: int) -> dict[str, float]:
+    """freeze against libcst's parse + code of the same text, interleaved; medians and ratio."""
+    import libcst
+
+    from nas_annotate.freeze import freeze
+
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    frozen = freeze(path, choice)
+    compile(frozen, path, "exec")
+    measured = dict(interleaved([("baseline", lambda: libcst.parse_module(text).code), ("freeze", lambda: freeze(path, choice))], runs))
+    base, mine = measured["baseline"], measured["freeze"]
+    return {
+        "baseline_ms": statistics.median(base) * 1000,
+        "baseline_best_ms": min(base) * 1000,
+        "freeze_ms": statistics.median(mine) * 1000,
+        "freeze_best_ms": min(mine) * 1000,
+        "ratio": statistics.median(f / b for f, b in zip(mine, base)),
+        "lines": text.count("\n"),
+    }
+
+
+def report(title: str, path: str, choice: str, runs: int) -> dict[str, float]:
+    result = measure(path, choice, runs)
+    print(f"\n{title}: {result['lines']:,} lines, {runs} interleaved runs      best        median")
+    print(f"  {'libcst parse_module(text).code':36s} {ms(result['baseline_best_ms'] / 1000)}  {ms(result['baseline_ms'] / 1000)}")
+    print(f"  {'nas_annotate.freeze.freeze(path, c)':36s} {ms(result['freeze_best_ms'] / 1000)}  {ms(result['freeze_ms'] / 1000)}"
+          f"    {result['ratio']:.2f}x (median of paired ratios; goal <= 1.5x)")
+    steps = stages(path, choice, max(3, runs // 2))
+    total = sum(best for _, best in steps)
+    print(f"  where the time goes (best of each stage; their sum {ms(total)}):")
+    for label, best in steps:
+        print(f"    {label:50s} {ms(best)}  {best / (result['baseline_best_ms'] / 1000):5.2f}x of the baseline's best")
+    analysis = steps[0][1] + steps[1][1]
+    result["analysis_ms"] = analysis * 1000
+    result["without_analysis_ms"] = (total - analysis) * 1000
+    result["ratio_without_analysis"] = (total - analysis) / (result["baseline_best_ms"] / 1000)
+    result["floor_ratio"] = (analysis + steps[2][1] + steps[3][1]) / (result["baseline_best_ms"] / 1000)
+    print(f"  freeze without the compiler's analysis: {result['ratio_without_analysis']:.2f}x the baseline (sum of best stages)")
+    print(f"  the analysis, ast.parse and libcst's parse alone: {result['floor_ratio']:.2f}x the baseline")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=11, help="interleaved runs per measurement")
+    parser.add_argument("--json", metavar="PATH", help="also write the key results (medians in ms, ratios) here")
+    args = parser.parse_args()
+
+    import libcst  # noqa: F401 - its version is printed
+    from importlib.metadata import version
+
+    import nas_annotate
+    from nas_annotate import api
+
+    print(f"nas_annotate {nas_annotate.__version__}, libcst {version('libcst')}, Python {platform.python_version()} on {platform.platform()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; load average {' '.join(open('/proc/loadavg').read().split()[:3]) if os.path.exists('/proc/loadavg') else '?'}")
+    results: dict[str, object] = {"runs": args.runs}
+    with tempfile.TemporaryDirectory(prefix="nas-annotate-bench-freeze-") as tmp:
+        path = os.path.join(tmp, "model.py")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(generate())
+        choice = json.dumps(choice_for(json.loads(api.extract([path]))))
+        results["module"] = report("bench_compiler's module", path, choice, args.runs)
+    digits = os.path.join(os.path.dirname(HERE), "examples", "digits", "train.py")
+    results["digits"] = report("examples/digits/train.py (pruning: scope analysis)", digits, os.path.join(os.path.dirname(digits), "choice.json"), args.runs)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2)
+            handle.write("\n")
+
+
+if __name__ == "__main__":
+    main()
