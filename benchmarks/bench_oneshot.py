@@ -2,17 +2,18 @@
 evolution and random, each searching examples/digits/train.py for real, judged by the digits
 table (benchmarks/data/digits_table.csv: every architecture trained standalone on two seeds).
 
-    python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs 5] [--supernet-epochs N]
+    python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs 5] [--supernet-epochs enas=15 ...]
                                        [--methods darts enas tpe evolution random] [--json PATH] [--plot PATH]
 
 Per seed, tpe runs first (`--trials` trials of `--epochs` epochs, as the README's search): its
 wall time is the budget.  random and evolution run as many trials and are judged on what they had
-found within that budget; darts and enas train one supernet (`--supernet-epochs`, default
-`--epochs`) and rank or derive (`--retrain 0`: the architecture they return is the one judged).
+found within that budget; darts and enas train one supernet (for `--supernet-epochs` epochs,
+default `--epochs`: the script's own `--epochs`, as a user would pass it) and rank or derive (`--retrain 0`: the architecture they return is the one judged).
 For each search: its wall time, the table accuracy (mean over the table's seeds) and percentile of
 the architecture it returns, whether that is in the table's top quarter, and for enas Kendall's τ
 between its shared-weight scores and the table over the paths it ranked.  `--plot` draws the
-best-found table accuracy against wall time for every search.  A benchmark, not a test: about
+best-found table accuracy against wall time for every search.  Variants of the one-shot
+strategies are methods too: `darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).  A benchmark, not a test: about
 6 minutes per seed on two cores.
 """
 
@@ -38,9 +39,9 @@ import digits_table  # noqa: E402  (beside this file)
 
 ROOT = HERE.parent
 SCRIPT = ROOT / "examples" / "digits" / "train.py"
-METHODS = ("darts", "enas", "tpe", "evolution", "random")
-ONESHOT = ("darts", "enas")
-RECORDED = HERE / "data" / "oneshot.json"
+METHODS = ("darts", "enas", "tpe", "evolution", "random", "darts-bilevel", "enas-uniform")
+ONESHOT = ("darts", "enas", "darts-bilevel", "enas-uniform")
+VARIANTS = {"darts-bilevel": ["--sampler", "darts", "--darts", "bilevel"], "enas-uniform": ["--sampler", "enas", "--policy", "uniform"]}
 
 
 class Table:
@@ -54,9 +55,6 @@ class Table:
         self.quarter = ordered[int(0.75 * (len(ordered) - 1))] if ordered else float("nan")
         self.median = ordered[len(ordered) // 2] if ordered else float("nan")
 
-    def of(self, choice: dict[str, Any]) -> float | None:
-        return self.accuracy.get(digits_table.signature(choice))
-
     def percentile(self, value: float) -> float:
         return 100.0 * sum(1 for v in self.ordered if v < value) / self.size
 
@@ -64,11 +62,11 @@ class Table:
 def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple[float, float]:
     """Run one search; its start (epoch seconds) and wall time."""
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-    command = [nas, "search", str(SCRIPT), "--sampler", method, "--seed", str(seed), "--out", out, "--quiet"]
+    command = [nas, "search", str(SCRIPT), *VARIANTS.get(method, ["--sampler", method]), "--seed", str(seed), "--out", out, "--quiet"]
     epochs = args.epochs
     if method in ONESHOT:
         command += ["--retrain", "0"]
-        epochs = args.supernet_epochs or args.epochs
+        epochs = args.supernet_epochs.get(method, args.epochs)
     else:
         command += ["--trials", str(args.trials)]
     command += ["--", "--epochs", str(epochs), "--seed", str(seed)]
@@ -80,21 +78,17 @@ def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple
     return began, wall
 
 
-def _black_box(out: str, began: float, table: Table) -> tuple[list[tuple[float, float, float, dict[str, Any]]], int]:
-    """Each completed trial as (time since the search began, its value, its table accuracy, choice)."""
+def _black_box(out: str, began: float) -> list[tuple[float, float, str]]:
+    """Each completed trial as (time since the search began, its own value, its architecture)."""
     with open(os.path.join(out, "results.json")) as handle:
         results = json.load(handle)
-    found, missing = [], 0
+    found = []
     for trial in results["trials"]:
         if trial["state"] != "complete" or trial["value"] is None:
             continue
         done = datetime.fromisoformat(trial["started"]).timestamp() + float(trial["duration_s"]) - began
-        accuracy = table.of(trial["choice"])
-        if accuracy is None:
-            missing += 1
-            continue
-        found.append((done, trial["value"], accuracy, trial["choice"]))
-    return sorted(found, key=lambda entry: entry[0]), missing
+        found.append((round(done, 2), trial["value"], digits_table.signature(trial["choice"])))
+    return sorted(found)
 
 
 def _kendall(scores: list[float], truth: list[float]) -> float | None:
@@ -106,48 +100,55 @@ def _kendall(scores: list[float], truth: list[float]) -> float | None:
     return None if tau != tau else float(tau)
 
 
-def run_one(method: str, seed: int, budget: float | None, table: Table, args: argparse.Namespace) -> dict[str, Any]:
-    """One search, judged by the table."""
+def run_one(method: str, seed: int, budget: float | None, args: argparse.Namespace) -> dict[str, Any]:
+    """One search: what it returned (within `budget` seconds, for the black-box samplers) and
+    what it saw on the way, as architectures; `judge` looks them up in the table."""
     with tempfile.TemporaryDirectory(prefix=f"bench-oneshot-{method}-") as out:
         began, wall = _search(method, seed, out, args)
         record: dict[str, Any] = {"method": method, "seed": seed, "wall_s": round(wall, 2)}
         if method in ONESHOT:
-            (state_path,) = glob.glob(os.path.join(out, "oneshot", f"{method}-*.json"))
+            (state_path,) = glob.glob(os.path.join(out, "oneshot", "*.json"))
             with open(state_path) as handle:
                 state = json.load(handle)
             with open(os.path.join(out, "best_choice.json")) as handle:
-                choice = json.load(handle)
+                record["returned"] = digits_table.signature(json.load(handle))
             record["fit_s"] = state["fit_seconds"]
-            record["curve"] = [[round(wall, 2), table.of(choice)]]
-            if method == "enas":
-                ranked = [(entry["score"], table.of(entry["choice"])) for entry in state["ranked"]]
-                known = [(score, truth) for score, truth in ranked if truth is not None]
-                record["ranked"] = len(ranked)
-                record["ranked_scores"] = [[round(s, 4), t] for s, t in known]
-                record["tau"] = _kendall([s for s, _ in known], [t for _, t in known])
+            record["path"] = [[round(wall, 2), record["returned"]]]
+            if "ranked" in state:
+                record["ranked"] = [[round(e["score"], 4), digits_table.signature(e["choice"])] for e in state["ranked"]]
         else:
-            trials, missing = _black_box(out, began, table)
+            trials = _black_box(out, began)
             within = [entry for entry in trials if budget is None or entry[0] <= budget + 1.0]
-            best = max(within, key=lambda entry: entry[1]) if within else None
-            choice = best[3] if best else None
-            record["trials"], record["trials_within_budget"], record["not_in_table"] = len(trials), len(within), missing
-            curve, top = [], None
-            for done, value, accuracy, _ in trials:
+            record["trials"], record["trials_within_budget"] = len(trials), len(within)
+            record["returned"] = max(within, key=lambda entry: entry[1])[2] if within else None
+            path, top = [], None
+            for done, value, name in trials:  # the best so far by the search's own measure
                 if top is None or value > top[0]:
-                    top = (value, accuracy)
-                curve.append([round(done, 2), top[1]])
-            record["curve"] = curve
-    accuracy = table.of(choice) if choice else None
-    record["signature"] = digits_table.signature(choice) if choice else None
-    record["accuracy"] = accuracy
-    if accuracy is not None:
-        record["percentile"] = round(table.percentile(accuracy), 1)
-        record["top_quarter"] = accuracy >= table.quarter
+                    top = (value, name)
+                path.append([done, top[1]])
+            record["path"] = path
     return record
 
 
-def summarise(records: list[dict[str, Any]], table: Table) -> dict[str, dict[str, Any]]:
-    """Per method, medians over the seeds; wall time also as a ratio to the same seed's tpe."""
+def judge(record: dict[str, Any], table: Table) -> dict[str, Any]:
+    """The record with the table's verdict: accuracy, percentile, top quarter, Kendall's τ."""
+    judged = dict(record)
+    accuracy = table.accuracy.get(record["returned"]) if record["returned"] else None
+    judged["accuracy"] = accuracy
+    if accuracy is not None:
+        judged["percentile"] = round(table.percentile(accuracy), 1)
+        judged["top_quarter"] = accuracy >= table.quarter
+    judged["curve"] = [[t, table.accuracy.get(name)] for t, name in record["path"]]
+    if "ranked" in record:
+        known = [(score, table.accuracy[name]) for score, name in record["ranked"] if name in table.accuracy]
+        judged["ranked_in_table"] = len(known)
+        judged["tau"] = _kendall([s for s, _ in known], [t for _, t in known])
+    return judged
+
+
+def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per method, medians over the seeds of judged records; wall time also as a ratio to the
+    same seed's tpe."""
     tpe_wall = {r["seed"]: r["wall_s"] for r in records if r["method"] == "tpe"}
     summary: dict[str, dict[str, Any]] = {}
     for method in dict.fromkeys(r["method"] for r in records):
@@ -155,6 +156,7 @@ def summarise(records: list[dict[str, Any]], table: Table) -> dict[str, dict[str
         judged = [r for r in mine if r.get("accuracy") is not None]
         entry: dict[str, Any] = {
             "seeds": len(mine),
+            "judged": len(judged),
             "wall_s": statistics.median(r["wall_s"] for r in mine),
             "accuracy": statistics.median(r["accuracy"] for r in judged) if judged else None,
             "percentile": statistics.median(r["percentile"] for r in judged) if judged else None,
@@ -175,7 +177,7 @@ def plot(records: list[dict[str, Any]], table: Table, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = dict(zip(METHODS, ("tab:red", "tab:purple", "tab:blue", "tab:green", "tab:grey")))
+    colours = dict(zip(METHODS, ("tab:red", "tab:purple", "tab:blue", "tab:green", "tab:grey", "tab:orange", "tab:pink")))
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
     labelled: set[str] = set()
     for record in records:
@@ -203,54 +205,69 @@ def plot(records: list[dict[str, Any]], table: Table, path: str) -> None:
     plt.close(figure)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--trials", type=int, default=8, help="trials of each black-box search (tpe's set the budget)")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs of each trial, as the table's")
-    parser.add_argument("--supernet-epochs", type=int, default=None, help="epochs of the supernet (darts, enas)")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
-    parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
-    args = parser.parse_args()
-    table = Table()
-    if table.size < 800:
-        print(f"note: the table holds {table.size} of 800 architectures; searches returning others are not judged")
-    methods = ["tpe"] + [m for m in args.methods if m != "tpe"] if "tpe" in args.methods else list(args.methods)
-    records: list[dict[str, Any]] = []
-    for seed in range(args.seeds):
-        budget = None
-        for method in methods:
-            record = run_one(method, seed, budget, table, args)
-            if method == "tpe":
-                budget = record["wall_s"]
-            records.append(record)
-            shown = f"{record['accuracy']:.4f} (percentile {record['percentile']})" if record.get("accuracy") else "not in table"
-            extra = f", tau {record['tau']:.3f}" if record.get("tau") is not None else ""
-            print(f"seed {seed} {method:9s} {record['wall_s']:7.1f} s  table accuracy {shown}{extra}  {record['signature']}",
-                  flush=True)
-    summary = summarise(records, table)
-    print(f"\ntensorflow threads: default; python {platform.python_version()}, {os.cpu_count()} cpus")
+def report(document: dict[str, Any], table: Table) -> dict[str, Any]:
+    """Judge every record by the table, print the summary, and return the whole document."""
+    records = [judge(r, table) for r in document["records"]]
+    summary = summarise(records)
     print(f"table: {table.size} architectures; top-quarter line {table.quarter:.4f}, median {table.median:.4f}")
-    print(f"{'method':10s}{'wall s':>8}{'vs tpe':>8}{'table acc':>11}{'pctile':>8}{'top 1/4':>9}{'tau':>7}")
+    print(f"{'method':14s}{'wall s':>8}{'vs tpe':>8}{'table acc':>11}{'pctile':>8}{'top 1/4':>9}{'tau':>7}")
     for method, entry in summary.items():
         tau = f"{entry['tau']:.3f}" if "tau" in entry else "-"
         accuracy = f"{entry['accuracy']:.4f}" if entry["accuracy"] is not None else "-"
         percentile = f"{entry['percentile']:.1f}" if entry["percentile"] is not None else "-"
         ratio = f"{entry['wall_vs_tpe']:.2f}" if entry["wall_vs_tpe"] is not None else "-"
-        print(f"{method:10s}{entry['wall_s']:8.1f}{ratio:>8}{accuracy:>11}{percentile:>8}"
-              f"{entry['top_quarter']:>5}/{entry['seeds']:<3}{tau:>7}")
-    document = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "table": {"architectures": table.size, "top_quarter": table.quarter, "median": table.median},
-        "settings": {"trials": args.trials, "epochs": args.epochs, "supernet_epochs": args.supernet_epochs or args.epochs},
-        "summary": summary,
-        "records": records,
-    }
+        print(f"{method:14s}{entry['wall_s']:8.1f}{ratio:>8}{accuracy:>11}{percentile:>8}"
+              f"{entry['top_quarter']:>5}/{entry['judged']:<3}{tau:>7}")
+    return {**document, "table": {"architectures": table.size, "top_quarter": table.quarter, "median": table.median},
+            "summary": summary, "records": records}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=8, help="trials of each black-box search (tpe's set the budget)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of each trial, as the table's")
+    parser.add_argument("--supernet-epochs", nargs="*", default=[], metavar="METHOD=N",
+                        help="epochs of a one-shot method's supernet (default: --epochs), e.g. enas=15")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS[:5]))
+    parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
+    parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
+    parser.add_argument("--judge", metavar="JSON", help="run nothing: judge the searches of an earlier --json again "
+                                                        "(by the table as it is now)")
+    args = parser.parse_args()
+    table = Table()
+    if table.size < 800:
+        print(f"note: the table holds {table.size} of 800 architectures; searches returning others are not judged")
+    if args.judge:
+        document = json.loads(Path(args.judge).read_text())
+    else:
+        args.supernet_epochs = {m: int(n) for m, _, n in (entry.partition("=") for entry in args.supernet_epochs)}
+        methods = ["tpe"] + [m for m in args.methods if m != "tpe"] if "tpe" in args.methods else list(args.methods)
+        raw: list[dict[str, Any]] = []
+        for seed in range(args.seeds):
+            budget = None
+            for method in methods:
+                record = run_one(method, seed, budget, args)
+                if method == "tpe":
+                    budget = record["wall_s"]
+                raw.append(record)
+                shown = judge(record, table)
+                verdict = f"{shown['accuracy']:.4f} (percentile {shown['percentile']})" if shown["accuracy"] else "not in table"
+                extra = f", tau {shown['tau']:.3f}" if shown.get("tau") is not None else ""
+                print(f"seed {seed} {method:13s} {record['wall_s']:7.1f} s  table accuracy {verdict}{extra}  "
+                      f"{record['returned']}", flush=True)
+        document = {
+            "command": " ".join(["python benchmarks/bench_oneshot.py", *sys.argv[1:]]),
+            "machine": f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}",
+            "settings": {"trials": args.trials, "epochs": args.epochs, "supernet_epochs": args.supernet_epochs},
+            "records": raw,
+        }
+    print()
+    document = report(document, table)
     if args.json:
         Path(args.json).write_text(json.dumps(document, indent=1) + "\n")
     if args.plot:
-        plot(records, table, args.plot)
+        plot(document["records"], table, args.plot)
 
 
 if __name__ == "__main__":

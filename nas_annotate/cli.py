@@ -199,6 +199,8 @@ def run_command(
               help="enas: architectures ranked with the shared weights after training.")
 @click.option("--policy", type=click.Choice(["learned", "uniform"]), default="learned", show_default=True,
               help="enas: paths from a learned policy (ENAS's controller) or uniformly (random search with weight sharing).")
+@click.option("--darts", type=click.Choice(["one-level", "bilevel"]), default="one-level", show_default=True,
+              help="darts: architecture weights trained with the others (one-level), or on validation batches (first-order bilevel).")
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def search_command(script: str, args: tuple[str, ...], **settings: object) -> None:

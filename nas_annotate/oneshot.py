@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "entropy": 0.01,
     "recalibrate": 8,  # training batches that recompute BatchNorm statistics per ranked path
     "temperature": 1.0,  # darts: softmax temperature of the op weights
+    "bilevel": False,  # darts: first-order bilevel (logits stepped on validation batches) instead of one-level
+    "arch_lr": 3e-3,  # darts, bilevel: the logits' Adam learning rate (DARTS's)
     "seed": None,
 }
 
@@ -122,7 +124,7 @@ class Run:
         if unknown:
             raise ValueError(f"unknown one-shot option(s): {', '.join(unknown)}")
         self.options = {**DEFAULTS, **options}
-        self.supernet = Supernet(strategy, float(self.options["temperature"]))
+        self.supernet = Supernet(strategy, float(self.options["temperature"]), bool(self.options["bilevel"]))
         self.rng = random.Random(self.options["seed"])
         self.policy = Policy(self.supernet, self.rng, float(self.options["policy_lr"]), float(self.options["entropy"]))
         self.model: Any = None
@@ -135,6 +137,7 @@ class Run:
         self.fit_seconds = 0.0
         self.rewards: list[float] = []
         self.path: Path | None = None
+        self._arch_step: Any = None
 
     @property
     def strategy(self) -> str:
@@ -171,6 +174,11 @@ class Run:
 
     def after_batch(self) -> None:
         self.steps += 1
+        if self.supernet.bilevel:
+            batch = next(self._validation_batches(1), None)
+            if batch is not None:
+                self.architecture_step(*batch)
+            return
         if not self.learned() or self.path is None or self.epochs < int(self.options["warmup"]):
             return
         batch = next(self._validation_batches(1), None)
@@ -194,6 +202,29 @@ class Run:
             entry["reward"] = round(sum(recent) / len(recent), 6) if recent else None
         entry["logs"] = {k: round(float(v), 6) for k, v in (logs or {}).items() if _is_number(v)}
         self.history.append(entry)
+
+    def architecture_step(self, x: Any, y: Any) -> None:
+        """First-order bilevel DARTS: one Adam step of the logits alone on a validation batch,
+        the weights held (the script's optimizer trains the weights on the training batches)."""
+        if self._arch_step is None:
+            import keras
+            import tensorflow as tf
+
+            variables = self.supernet.logits()
+            optimizer = keras.optimizers.Adam(float(self.options["arch_lr"]), beta_1=0.5, beta_2=0.999)
+            model = self.model
+
+            @tf.function
+            def step(x: Any, y: Any) -> None:
+                with tf.GradientTape() as tape:
+                    for variable in variables:
+                        tape.watch(variable.value)
+                    loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
+                gradients = tape.gradient(loss, [variable.value for variable in variables])
+                optimizer.apply(gradients, variables)
+
+            self._arch_step = step
+        self._arch_step(x, y)
 
     def _validation_batches(self, count: int) -> Iterator[tuple[Any, Any]]:
         if self.validation is None:

@@ -190,11 +190,12 @@ def _layer_name(key: str, part: str) -> str:
 class Supernet:
     """The supernet of a run: its strategy, its sites by key, and the notes it gave."""
 
-    def __init__(self, strategy: str, temperature: float = 1.0) -> None:
+    def __init__(self, strategy: str, temperature: float = 1.0, bilevel: bool = False) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
         self.strategy = strategy
         self.temperature = temperature
+        self.bilevel = bilevel  # darts: the logits are ours to train (on validation batches), not the script's
         self.sites: dict[str, Site] = {}
         self.notes: list[str] = []
         self._keras: Any = None
@@ -218,6 +219,10 @@ class Supernet:
     def derived(self) -> dict[str, tuple[int, tuple[int, ...]]]:
         return {key: site.derive() for key, site in self.sites.items()}
 
+    def logits(self) -> list[Any]:
+        """The architecture's variables (darts): every site's op and input logits."""
+        return [layer.logits for site in self.sites.values() for layer in (site.op_layer, site.input_layer) if layer is not None]
+
     def set_path(self, path: dict[str, tuple[int, tuple[int, ...]]]) -> None:
         for key, (op, inputs) in path.items():
             self.sites[key].set_path(op, inputs)
@@ -236,7 +241,8 @@ def _define_layers() -> Any:
             self.strategy = site.net.strategy
             self.temperature = site.net.temperature
             self.logits = self.add_weight(
-                shape=(count,), initializer="zeros", trainable=self.strategy == "darts", name="logits"
+                shape=(count,), initializer="zeros", trainable=self.strategy == "darts" and not site.net.bilevel,
+                name="logits",
             )
             self.mask = self.add_weight(
                 shape=(count,), initializer=keras.initializers.Constant(1.0), trainable=False, name="mask"

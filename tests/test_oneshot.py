@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-optuna = pytest.importorskip("optuna")
-pytest.importorskip("tensorflow")
-pytest.importorskip("sklearn")
+from conftest import SEARCH, require
+
+require(*SEARCH, "tensorflow", "sklearn")
+import optuna  # noqa: E402
 
 from nas_annotate.choice import Shape
 from nas_annotate.oneshot import Policy
@@ -69,6 +70,31 @@ def test_darts_on_the_digits_example(tmp_path, capsys):
     best = json.loads((out / "best_choice.json").read_text())
     assert best == max(trials, key=lambda t: t.value).user_attrs["choice"]
     assert "runtime" not in (out / "best_train.py").read_text()  # the chosen form, not the run-time one
+
+
+def test_bilevel_darts_steps_the_architecture_on_validation_batches_alone(tmp_path):
+    """First-order bilevel: the logits are not the script's to train (not trainable weights of
+    its model), yet they move, stepped by ours on validation batches."""
+    out = tmp_path / "out"
+    outcome = search(Options(script=str(DIGITS), args=QUICK, sampler="darts", darts="bilevel", out=str(out), retrain=0,
+                             seed=0, quiet=True))
+    state = json.loads(Path(outcome.results["oneshot"]).read_text())
+    assert state["options"]["bilevel"] is True and state["trained"]
+    for layer in state["layers"]:
+        ops = state["weights"][layer["key"]]["ops"]
+        assert sum(ops) == pytest.approx(1.0, abs=1e-4) and max(ops) - min(ops) > 0.01  # moved from uniform
+    valid(state["derived"], DIGITS)
+
+
+def test_the_supernet_logits_are_the_scripts_to_train_only_under_one_level_darts():
+    pytest.importorskip("keras")
+    from nas_annotate.supernet import _define_layers
+
+    layers = _define_layers()
+    shape = Shape("m/f.y", ("a", "b"), ("x",), (0, 1))
+    for bilevel in (False, True):
+        site = Supernet("darts", bilevel=bilevel).site(shape, "here: ")
+        assert layers.OpChoice(site).logits.trainable is not bilevel
 
 
 def test_enas_on_the_nni_form_example_ranks_paths_and_keeps_its_pick_without_retraining(tmp_path, capsys):

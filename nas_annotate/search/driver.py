@@ -68,6 +68,7 @@ class Options:
     retrain: int = 1
     paths: int = 20
     policy: str = "learned"
+    darts: str = "one-level"
     db_retry: float = DEFAULT_RETRY
     progress: bool | None = None
     quiet: bool = False
@@ -636,7 +637,9 @@ def _one_shot(
     """Train the supernet; print what it found; queue the best `--retrain` of it as trials."""
     from .oneshot import OneShotFailed, candidates, leaderboard, plot, run_supernet
 
-    settings: dict[str, Any] = {"paths": options.paths, "policy": options.policy} if options.sampler == "enas" else {}
+    settings: dict[str, Any] = (
+        {"paths": options.paths, "policy": options.policy} if options.sampler == "enas" else {"bilevel": options.darts == "bilevel"}
+    )
     try:
         state, state_path = run_supernet(options, out_dir, worker, say, settings)
     except OneShotFailed as exc:

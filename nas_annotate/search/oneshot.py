@@ -22,9 +22,6 @@ from typing import Any, Callable
 from ..files import atomic_write
 from .results import summary
 
-STRATEGY_OPTIONS = {"darts": ("temperature",), "enas": ("policy", "paths", "warmup", "policy_lr", "entropy", "recalibrate")}
-
-
 class OneShotFailed(Exception):
     """The supernet run did not give a state; the message says why."""
 
