@@ -491,9 +491,9 @@ def assert_each_point_ran_once(study, points: int, searches: int) -> None:
 
 def test_three_grid_searches_on_one_sqlite_study_run_every_point_once(tmp_path):
     out = tmp_path / "out"
-    command = [NAS, "search", str(GRID), "-o", str(out), "-s", "grid", "--no-progress", "-q"]
-    run_at_once([command + ["-n", "0"]])  # the study exists before they join
-    run_at_once([command + ["--", "0.05"]] * 3)
+    out.mkdir()
+    optuna.create_study(study_name="grid", storage=f"sqlite:///{out}/study.db", direction="maximize")  # before they join
+    run_at_once([[NAS, "search", str(GRID), "-o", str(out), "-s", "grid", "--no-progress", "-q", "--", "0.05"]] * 3)
     assert_each_point_ran_once(optuna.load_study(study_name="grid", storage=f"sqlite:///{out}/study.db"), points=24, searches=3)
 
 
