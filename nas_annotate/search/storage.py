@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial, TrialState, create_trial
 
 DEFAULT_RETRY = 60.0  # seconds a search waits for its database (--db-retry)
 FIRST_WAIT, LONGEST_WAIT = 0.25, 8.0  # seconds between attempts: doubling from the first, capped
+CLAIMS = 0x6E617367  # the first key of the grid's PostgreSQL advisory lock ("nasg"); the study's id is the second
 
 
 class StorageLost(Exception):
@@ -71,7 +72,8 @@ class Retry:
                 now = time.monotonic()
                 if self.failing_since is None:
                     self.failing_since = now
-                    self.say(f"nas-annotate: the study storage failed ({_words(exc)}); retrying for up to {self.bound:g} s")
+                    if self.bound > 0:
+                        self.say(f"nas-annotate: the study storage failed ({_words(exc)}); retrying for up to {self.bound:g} s")
                 left = self.failing_since + self.bound - now
                 if left <= 0:
                     raise StorageLost(
@@ -133,8 +135,6 @@ for _name in sorted(BaseStorage.__abstractmethods__ - {"create_new_trial", "set_
     setattr(SearchStorage, _name, _retried(_name))
 abc.update_abstractmethods(SearchStorage)
 
-CLAIMS = 0x6E617367  # the first key of the grid's PostgreSQL advisory lock ("nasg"); the study's id is the second
-
 
 @contextlib.contextmanager
 def claim_lock(engine: Any, study_id: int) -> Iterator[Callable[[], None]]:
@@ -148,7 +148,6 @@ def claim_lock(engine: Any, study_id: int) -> Iterator[Callable[[], None]]:
     backend = engine.dialect.name
     if backend == "postgresql":
         from sqlalchemy import text
-
         from sqlalchemy.exc import DBAPIError
 
         connection = engine.connect()
