@@ -7,7 +7,7 @@ each layer's first candidate chosen) in process, and times it against libcst's
 `parse_module(text).code` of the same text, run by run in the same process (interleaved;
 best and median; the ratio is the median of the runs' paired ratios). The goal: <= 1.5x.
 
-Then where freeze's time goes, stage by stage: the compiler's analysis (locate, parse, validate:
+Then where freeze's time goes, stage by stage, each against the round trip run beside it: the compiler's analysis (locate, parse, validate:
 the same work `extract` and `expand` do, see bench_compiler.py), the choice, `ast.parse` (the
 statement map's line numbers), libcst's parse, planning the edits (building the chosen
 statements), the rewrite, and printing the module. And the same for examples/digits/train.py,
@@ -26,7 +26,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from typing import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,16 +70,9 @@ def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
         ("the rewrite (one transformer)", made.rewrite),
         ("printing the module (.code)", lambda: rewritten.code),
     ]
-    return [(label, min(_times(fn, runs))) for label, fn in steps]
-
-
-def _times(fn: Callable[[], object], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
+    measured = interleaved([("baseline", lambda: libcst.parse_module(source.text).code), *steps], runs)
+    base = measured[0][1]
+    return [(label, statistics.median(t / b for t, b in zip(times, base))) for label, times in measured[1:]]
 
 
 def measure(path: str, choice: str, runs: int) -> dict[str, float]:
@@ -111,18 +103,17 @@ def report(title: str, path: str, choice: str, runs: int) -> dict[str, float]:
     print(f"  {'libcst parse_module(text).code':36s} {ms(result['baseline_best_ms'] / 1000)}  {ms(result['baseline_ms'] / 1000)}")
     print(f"  {'nas_annotate.freeze.freeze(path, c)':36s} {ms(result['freeze_best_ms'] / 1000)}  {ms(result['freeze_ms'] / 1000)}"
           f"    {result['ratio']:.2f}x (median of paired ratios; goal <= 1.5x)")
-    steps = stages(path, choice, max(3, runs // 2))
-    total = sum(best for _, best in steps)
-    print(f"  where the time goes (best of each stage; their sum {ms(total)}):")
-    for label, best in steps:
-        print(f"    {label:50s} {ms(best)}  {best / (result['baseline_best_ms'] / 1000):5.2f}x of the baseline's best")
+    steps = stages(path, choice, runs)
+    print("  where the time goes, each stage against the round trip (median of paired ratios):")
+    for label, ratio in steps:
+        print(f"    {label:50s} {ratio:5.2f}x")
+    total = sum(ratio for _, ratio in steps)
     analysis = steps[0][1] + steps[1][1]
-    result["analysis_ms"] = analysis * 1000
-    result["without_analysis_ms"] = (total - analysis) * 1000
-    result["ratio_without_analysis"] = (total - analysis) / (result["baseline_best_ms"] / 1000)
-    result["floor_ratio"] = (analysis + steps[2][1] + steps[3][1]) / (result["baseline_best_ms"] / 1000)
-    print(f"  freeze without the compiler's analysis: {result['ratio_without_analysis']:.2f}x the baseline (sum of best stages)")
-    print(f"  the analysis, ast.parse and libcst's parse alone: {result['floor_ratio']:.2f}x the baseline")
+    result["stages"] = dict(steps)
+    result["ratio_without_analysis"] = total - analysis
+    result["floor_ratio"] = analysis + steps[2][1] + steps[3][1]
+    print(f"  all stages: {total:.2f}x; without the compiler's analysis and the choice: {result['ratio_without_analysis']:.2f}x")
+    print(f"  the analysis, the choice, ast.parse and libcst's parse alone: {result['floor_ratio']:.2f}x")
     return result
 
 

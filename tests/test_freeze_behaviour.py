@@ -13,7 +13,6 @@ import contextlib
 import io
 import json
 import math
-import os
 import random
 import re
 import sys

@@ -215,5 +215,6 @@ def test_random_layers_compute_what_the_language_says(layer, tmp_path):
     assert (log, namespace["result"]) == _oracle(layer)
     statements = frozen.decode().splitlines()
     assert statements[-1 if "del " not in frozen.decode() else -2].startswith("result = ")
-    if all(pure for spec in [c for c in candidates] for _, pure in spec[1] + spec[2]) and all(p for _, p in fixed + inputs):
+    specs = [*candidates, *(spec for spec in (aggregate, post) if spec)]
+    if all(pure for spec in specs for _, pure in spec[1] + spec[2]) and all(p for _, p in fixed + inputs):
         assert len(statements) == 1  # nothing impure: one statement, no temporary

@@ -22,8 +22,13 @@ import libcst as cst
 from ..choice import Decision
 from ..model import Expression, Hyperparameter, MutableLayer, Report, is_reference
 
+# shared by every node built (libcst's nodes are immutable; building a default for each is slow)
 _NO_SPACE = cst.SimpleWhitespace("")
+_SPACE = cst.SimpleWhitespace(" ")
 _EQUAL = cst.AssignEqual(whitespace_before=_NO_SPACE, whitespace_after=_NO_SPACE)
+_LEFT, _RIGHT = cst.LeftSquareBracket(_NO_SPACE), cst.RightSquareBracket(_NO_SPACE)
+_FUNC = {"whitespace_after_func": _NO_SPACE, "whitespace_before_args": _NO_SPACE}
+_ARG = {"whitespace_after_star": _NO_SPACE, "whitespace_after_arg": _NO_SPACE}
 _NAMES = {"True", "False", "None"}
 
 
@@ -74,29 +79,29 @@ class Builder:
             args += [self.keyword(keyword) for keyword in node.keywords]  # type: ignore[attr-defined]
             if func is None or any(arg is None for arg in args):
                 return None
-            return cst.Call(func, args)  # type: ignore[arg-type]
+            return cst.Call(func, args, **_FUNC)  # type: ignore[arg-type]
         if kind in (ast.List, ast.Tuple):
             elements = [self.convert(element) for element in node.elts]  # type: ignore[attr-defined]
             if any(element is None or isinstance(element, cst.StarredElement) for element in elements):
                 return None
             wrapped = [cst.Element(element) for element in elements]  # type: ignore[arg-type]
-            return cst.List(wrapped) if kind is ast.List else cst.Tuple(wrapped)
+            return cst.List(wrapped, _LEFT, _RIGHT) if kind is ast.List else cst.Tuple(wrapped)
         return None
 
     def argument(self, node: ast.expr) -> cst.Arg | None:
         if isinstance(node, ast.Starred):
             value = self.convert(node.value)
-            return None if value is None else cst.Arg(value, star="*")
+            return None if value is None else cst.Arg(value, star="*", **_ARG)
         value = self.convert(node)
-        return None if value is None else cst.Arg(value)
+        return None if value is None else cst.Arg(value, **_ARG)
 
     def keyword(self, keyword: ast.keyword) -> cst.Arg | None:
         value = self.convert(keyword.value)
         if value is None:
             return None
         if keyword.arg is None:
-            return cst.Arg(value, star="**")
-        return cst.Arg(value, keyword=cst.Name(keyword.arg), equal=_EQUAL)
+            return cst.Arg(value, star="**", **_ARG)
+        return cst.Arg(value, keyword=cst.Name(keyword.arg), equal=_EQUAL, **_ARG)
 
     def constant(self, value: object) -> cst.BaseExpression | None:
         if value is None or isinstance(value, bool):
@@ -119,15 +124,15 @@ class Builder:
 
     def call(self, callee: str, first: cst.BaseExpression, arguments: Iterable[tuple[str, cst.BaseExpression]]) -> cst.Call:
         """`callee(first, *arguments)`: each argument with its prefix ('', '*', '**' or 'name=')."""
-        args = [cst.Arg(first)]
+        args = [cst.Arg(first, **_ARG)]
         for prefix, value in arguments:
             if prefix in ("*", "**"):
-                args.append(cst.Arg(value, star=prefix))
+                args.append(cst.Arg(value, star=prefix, **_ARG))  # type: ignore[arg-type]
             elif prefix:
-                args.append(cst.Arg(value, keyword=cst.Name(prefix[:-1]), equal=_EQUAL))
+                args.append(cst.Arg(value, keyword=cst.Name(prefix[:-1]), equal=_EQUAL, **_ARG))
             else:
-                args.append(cst.Arg(value))
-        return cst.Call(self.reference(callee), args)
+                args.append(cst.Arg(value, **_ARG))
+        return cst.Call(self.reference(callee), args, **_FUNC)
 
 
 def file_quote(text: str) -> str:
@@ -137,11 +142,11 @@ def file_quote(text: str) -> str:
 
 
 def _listing(items: list[cst.BaseExpression]) -> cst.List:
-    return cst.List([cst.Element(item) for item in items])
+    return cst.List([cst.Element(item) for item in items], _LEFT, _RIGHT)
 
 
 def _assign(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.Assign:
-    return cst.Assign([cst.AssignTarget(target)], value)
+    return cst.Assign([cst.AssignTarget(target, _SPACE, _SPACE)], value)
 
 
 def _atom(expression: Expression) -> bool:

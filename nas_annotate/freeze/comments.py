@@ -70,9 +70,9 @@ def _holds(words: list[object], label: list[object]) -> bool:
     return False
 
 
-def layer_comments(source: Source, annotation: Annotation, decisions: dict[str, Decision]) -> list[list[str]]:
-    """For each layer of a mutable-layer annotation, the comments to keep above its statement."""
-    text = annotation_text(source, annotation)
+def layer_comments(text: str, annotation: Annotation, decisions: dict[str, Decision]) -> list[list[str]]:
+    """For each layer of a mutable-layer annotation (whose `annotation_text` is `text`), the
+    comments to keep above its statement."""
     if "#" not in text:
         return [[] for _ in annotation.layers]
     tokens = _tokens(text)

@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from typing import Callable, Iterable
 
 import libcst as cst
 
 from ..choice import Decision
-from ..diagnostics import CompileError, Diagnostic
-from ..model import Annotation, Expression, Hyperparameter, Region
+from ..diagnostics import CompileError
+from ..model import Annotation, Hyperparameter, MutableLayer, Region
 from ..pipeline import Analysis
 from .build import REPORTING, Builder, file_quote, layer_statements, param_text, placed, report_statement, temporaries
 from .comments import annotation_text, layer_comments
 from .places import Places, Site
 from .rewrite import BlockPlan, Lines, Rewrite
 
-Reference = tuple[cst.CSTNode, str]  # (a node of the scope the name is read in, the name)
+Reference = tuple[cst.CSTNode, str]  # (a node of the scope it is read in, an expression's text)
+
+
+@functools.lru_cache(maxsize=4096)
+def names(text: str) -> frozenset[str]:
+    """The names the expression `text` reads (none when it does not parse)."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+@functools.lru_cache(maxsize=4096)
+def words(text: str) -> frozenset[str]:
+    """Every identifier-like word of `text`: more than `names`, cheaper."""
+    return frozenset(_WORD.findall(text))
 
 
 class Plan:
@@ -35,8 +56,10 @@ class Plan:
         self.block_owners: dict[int, cst.CSTNode] = {}
         self.replace: dict[int, Callable[[cst.CSTNode], cst.CSTNode]] = {}
         self.edited: list[cst.CSTNode] = []  # nodes whose ancestors the rewrite must visit
-        self.lost: list[Reference] = []  # names that code of the annotated file no longer reads
-        self.kept: list[Reference] = []  # names that the new code reads
+        self.lost: list[Reference] = []  # expressions of the file that the frozen form no longer has
+        self.kept: list[Reference] = []  # expressions the new code reads
+        self.words: set[str] = set()  # every word of what goes (a cheap test before pruning)
+        self._layers: list[tuple[cst.CSTNode, MutableLayer, Decision]] = []
         self.dead: list[cst.CSTNode] = []  # parsed code that the frozen form drops
         self.reports_kept = False
         self.visit_extra: set[int] = set()
@@ -58,18 +81,10 @@ class Plan:
     def fail(self, line: int, col: int, message: str) -> CompileError:
         return CompileError([self.source.diagnostic(line, col, message)])
 
-    def read(self, anchor: cst.CSTNode, nodes: Iterable[ast.AST], into: list[Reference]) -> None:
-        """Record the names `nodes` read, in the scope of `anchor`."""
-        for node in nodes:
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Name):
-                    into.append((anchor, inner.id))
-
-    def read_text(self, anchor: cst.CSTNode, text: str, into: list[Reference]) -> None:
-        try:
-            self.read(anchor, [ast.parse(text.strip(), mode="eval")], into)
-        except (SyntaxError, ValueError):
-            pass
+    def read(self, anchor: cst.CSTNode, texts: Iterable[str], into: list[Reference]) -> None:
+        """Record that the expressions `texts` read their names in the scope of `anchor` (the
+        names are worked out only if pruning needs them: `names`)."""
+        into.extend((anchor, text) for text in texts)
 
     # --- annotations ----------------------------------------------------------------------
 
@@ -102,41 +117,38 @@ class Plan:
     def replacement(self, annotation: Annotation, anchor: cst.CSTNode) -> Lines:
         statements: list[tuple[cst.BaseSmallStatement, list[str]]] = []
         if annotation.layers:
-            self.build.quote = file_quote(annotation_text(self.source, annotation))
-            comments = layer_comments(self.source, annotation, self.decisions)
+            text = annotation_text(self.source, annotation)
+            self.build.quote = file_quote(text)
+            comments = layer_comments(text, annotation, self.decisions)
             for layer, kept in zip(annotation.layers, comments):
                 decision: Decision = self.decisions[layer.key]
                 made = layer_statements(layer, decision, self.build, self.temporary)
                 statements.extend((statement, kept if k == 0 else []) for k, statement in enumerate(made))
-                self.layer_references(layer, decision, anchor)
+                self._layers.append((anchor, layer, decision))
+            self.words |= words(text)
             return Lines(statements, trailing=True)
         for report in annotation.reports:
             statement = report_statement(report, self.build, self.keep_reports)
             if statement is not None:
                 statements.append((statement, []))
-                self.read(anchor, [report.value.node], self.kept)
+                self.read(anchor, [report.value.label], self.kept)
             # a dropped report's names are not lost candidates': they start no pruning
             self.reports_kept = self.reports_kept or self.keep_reports
         return Lines(statements, trailing=bool(statements) and self.keep_reports)
 
-    def layer_references(self, layer, decision: Decision, anchor: cst.CSTNode) -> None:  # type: ignore[no-untyped-def]
-        def nodes(expressions: Iterable[Expression]) -> list[ast.AST]:
-            return [e.node for e in expressions]
-
-        chosen = set(decision.inputs)
-        for i, candidate in enumerate(layer.layer_choice):
-            into = self.kept if i == decision.layer else self.lost
-            into.append((anchor, candidate.callee.partition(".")[0]))
-            self.read(anchor, nodes(a.value for a in candidate.arguments), into)
-        for i, expression in enumerate(layer.input_candidates):
-            self.read(anchor, [expression.node], self.kept if i in chosen else self.lost)
-        self.read(anchor, nodes(layer.fixed_inputs), self.kept)
-        for helper in (layer.input_aggregate, layer.post_process):
-            if helper is not None:
-                self.kept.append((anchor, helper.callee.partition(".")[0]))
-                self.read(anchor, nodes(a.value for a in helper.arguments), self.kept)
-        if not isinstance(layer.layer_output.node, ast.Name):
-            self.read(anchor, [layer.layer_output.node], self.kept)
+    def references(self) -> None:
+        """Add the layers' expressions to `lost` and `kept` (only pruning needs them)."""
+        for anchor, layer, decision in self._layers:
+            chosen = set(decision.inputs)
+            for i, candidate in enumerate(layer.layer_choice):
+                self.read(anchor, [candidate.label], self.kept if i == decision.layer else self.lost)
+            for i, expression in enumerate(layer.input_candidates):
+                self.read(anchor, [expression.label], self.kept if i in chosen else self.lost)
+            self.read(anchor, [e.label for e in layer.fixed_inputs], self.kept)
+            self.read(anchor, [helper.label for helper in (layer.input_aggregate, layer.post_process) if helper is not None], self.kept)
+            if not isinstance(layer.layer_output.node, ast.Name):
+                self.read(anchor, [layer.layer_output.label], self.kept)
+        self._layers = []
 
     # --- hyperparameters ------------------------------------------------------------------
 
@@ -147,7 +159,8 @@ class Plan:
         new = self.build.parse(text)
         for i, option in enumerate(param.options):
             if i != int(decision):
-                self.read_text(anchor, option.text, self.lost)
+                self.read(anchor, [option.text], self.lost)
+                self.words |= words(option.text)
         by_statement: dict[int, tuple[Site, list[Region]]] = {}
         for span in param.spans:
             node = self.places.innermost(span.line, span.col, span.end_line, span.end_col)
@@ -156,10 +169,12 @@ class Plan:
             site = self.places.site(node)
             by_statement.setdefault(id(site.node), (site, []))[1].append(span)
         for site, spans in by_statement.values():
-            self.read_text(site.node, text, self.kept)
+            self.read(site.node, [text], self.kept)
             for span in spans:
                 start = self.source.line_offsets[span.line - 1] + span.col
-                self.read_text(site.node, "(" + self.source.text[start : self.source.line_offsets[span.end_line - 1] + span.end_col] + ")", self.lost)
+                replaced = "(" + self.source.text[start : self.source.line_offsets[span.end_line - 1] + span.end_col] + ")"
+                self.read(site.node, [replaced], self.lost)
+                self.words |= words(replaced)
             if param.kind == "variable":
                 self.assign(site, new)
             else:

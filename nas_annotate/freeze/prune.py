@@ -29,6 +29,7 @@ from libcst.metadata import Assignment, GlobalScope, FunctionScope, ImportAssign
 
 from .exports import ALL
 from .places import Site
+from .plan import names
 from .rewrite import Lines
 
 if TYPE_CHECKING:
@@ -125,13 +126,15 @@ class _Pruner:
         )
 
     def resolve(self, references: Iterable[tuple[cst.CSTNode, str]]) -> Iterator[Assignment]:
-        for anchor, name in references:
+        """The bindings the names of each (anchor, expression text) resolve to, in the anchor's scope."""
+        for anchor, text in references:
             scope = self.scopes.get(anchor)
             if scope is None:
                 continue
-            for binding in scope[name]:
-                if isinstance(binding, Assignment):
-                    yield binding
+            for name in names(text):
+                for binding in scope[name]:
+                    if isinstance(binding, Assignment):
+                        yield binding
 
     def statement(self, binding: Assignment) -> tuple[Site, cst.ImportAlias | None] | None:
         """The statement defining `binding`, when pruning may remove it (and the alias of an import)."""
@@ -216,9 +219,9 @@ def _alias(node: cst.Import | cst.ImportFrom, name: str) -> cst.ImportAlias | No
 
 def prune(plan: Plan, protected: frozenset[str]) -> None:
     """Remove from `plan`'s output the definitions only its lost parts used."""
-    names = plan.places.prunable_names()
-    if not any(name in names for _, name in plan.lost):
+    if not plan.places.prunable_names() & plan.words:  # nothing that goes names a definition
         return
+    plan.references()
     removed = _Pruner(plan, protected).run()
     imports: dict[int, tuple[Site, list[cst.ImportAlias]]] = {}
     for site, alias in removed:
