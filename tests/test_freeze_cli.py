@@ -148,14 +148,14 @@ PACKAGE = {
             return x * ch
         '''),
     "pkg/model.py": textwrap.dedent('''\
-        from . import ops
+        from . import cells, ops
         from .cells import helper2
         from .ops import conv, exported, only_lost, shared
 
 
         def build(x):
             # @nni.mutable_layer
-            # {layer_choice: [conv(ch=16), shared, only_lost, exported, ops.conv, helper2],
+            # {layer_choice: [conv(ch=16), shared, only_lost, exported, ops.conv, helper2, cells.helper3],
             #  fixed_inputs: [x], layer_output: out}
             return out
         '''),
@@ -167,7 +167,11 @@ PACKAGE = {
             return helper(x)
 
 
-        def helper3(x):
+        def helper3(x):  # pkg.model's annotation reads cells.helper3
+            return helper(x)
+
+
+        def helper4(x):
             return helper(x)
 
 
@@ -176,7 +180,7 @@ PACKAGE = {
 
 
         def cell(x):
-            """@nni.mutable_layer {layer_choice: [helper2, helper3, abs], fixed_inputs: [x], layer_output: y}"""
+            """@nni.mutable_layer {layer_choice: [helper2, helper3, helper4, abs], fixed_inputs: [x], layer_output: y}"""
             return y
         '''),
     "pkg/plain.py": "VALUE = 1  # no annotation: copied as it is\n",
@@ -188,7 +192,7 @@ def test_a_package_keeps_what_its_modules_import_from_each_other(tmp_path):
     for name, text in PACKAGE.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
-    choice = {"pkg.model/build.out": {"layer": 0}, "pkg.cells/cell.y": {"layer": 2}}
+    choice = {"pkg.model/build.out": {"layer": 0}, "pkg.cells/cell.y": {"layer": 3}}
     out = tmp_path / "out"
     result = cli("freeze", root, "-c", json.dumps(choice), "-o", out)
     assert result.exit_code == 0, result.output
@@ -210,6 +214,10 @@ def test_a_package_keeps_what_its_modules_import_from_each_other(tmp_path):
 
 
         def helper2(x):  # pkg.model imports it
+            return helper(x)
+
+
+        def helper3(x):  # pkg.model's annotation reads cells.helper3
             return helper(x)
 
 

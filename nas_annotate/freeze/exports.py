@@ -95,6 +95,7 @@ def imported_by_others(datas: Mapping[str, bytes], modules: Mapping[str, str]) -
         if not aliases:
             continue
         _attributes(tree, aliases, known - {me}, found, everything)
+        _in_text(data.decode("utf-8", "replace"), aliases, known - {me}, found)
     result = {}
     for module in known:
         if module in everything:
@@ -142,3 +143,14 @@ def _attributes(tree: ast.Module, aliases: dict[str, str], known: set[str], foun
             else:
                 everything.add(module)
             break
+
+
+def _in_text(text: str, aliases: dict[str, str], known: set[str], found: dict[str, set[str]]) -> None:
+    """`alias.name` anywhere in the text, annotations included: a chosen candidate
+    `ops.conv` in another module's annotation keeps `conv`."""
+    import re
+
+    for alias, module in aliases.items():
+        if module in known:
+            for match in re.finditer(r"(?<![\w.])" + re.escape(alias) + r"\.([A-Za-z_]\w*)", text):
+                found.setdefault(module, set()).add(match.group(1))
