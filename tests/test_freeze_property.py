@@ -218,3 +218,36 @@ def test_random_layers_compute_what_the_language_says(layer, tmp_path):
     specs = [*candidates, *(spec for spec in (aggregate, post) if spec)]
     if all(pure for spec in specs for _, pure in spec[1] + spec[2]) and all(p for _, p in fixed + inputs):
         assert len(statements) == 1  # nothing impure: one statement, no temporary
+
+
+# --- fuzzing: whatever expand takes, freeze takes ------------------------------------------
+
+from test_fuzz import encode, file_text  # noqa: E402
+
+from nas_annotate.api import check  # noqa: E402
+from nas_annotate.diagnostics import CompileError  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=file_text(), newline=st.sampled_from(["\n", "\r\n", "\r"]), bom=st.booleans())
+def test_whatever_expand_takes_freeze_takes(text, newline, bom, tmp_path):
+    """Random files of annotations in every position: where `expand --choice` gives code,
+    `freeze` gives valid Python without annotations, or no traceback at all."""
+    data = encode(text + "\n", newline, bom)
+    path = tmp_path / "fuzzed.py"
+    path.write_bytes(data)
+    try:
+        analysis = analyse_file(str(path))
+        choice = json.dumps({layer.key: {"layer": 0, "inputs": list(range(layer.input_num[0]))} for layer in analysis.layers})
+        expand(str(path), choice)
+    except CompileError:
+        return
+    frozen = freeze(str(path), choice)
+    if not analysis.annotations:  # passed through as it is, compiling or not
+        assert frozen == data
+        return
+    compile(frozen, str(path), "exec", dont_inherit=True)
+    out = tmp_path / "frozen.py"
+    out.write_bytes(frozen)
+    assert [d for d in check([str(out)]) if d.severity == "error"] == []
+    assert analyse_file(str(out)).annotations == []
