@@ -280,3 +280,15 @@ def test_only_freeze_imports_libcst(tmp_path, script):
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "('conv', 16, [[1], []])\nFalse\n"
+
+
+def test_a_syntax_error_anywhere_in_a_directory_writes_nothing(tmp_path):
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "m.py").write_text(LAYER)
+    (root / "broken.py").write_text("def broken(:\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["freeze", str(root), "-c", CHOICE, "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{root / 'broken.py'}:1:12: error: invalid Python syntax"), result.stderr
+    assert not out.exists()

@@ -134,10 +134,12 @@ def _collecting_less() -> Iterator[None]:
 
 
 def freeze_files(
-    paths: Iterable[str], choice: ChoiceDocument | str | Mapping, options: Options = Options(), modules: Mapping[str, str] | None = None
+    paths: Iterable[str], choice: ChoiceDocument | str | Mapping, options: Options = Options(), parse_all: bool | None = None
 ) -> dict[str, bytes]:
     """Every file of `paths` frozen for `choice` (a file without annotations as it is); the
-    names each imports from another are kept. Problems of all files are raised together."""
+    names each imports from another are kept. `parse_all` (the default for several files):
+    a syntax error in a file without annotations is a problem too, as for `check`. Problems of
+    all files are raised together."""
     paths = list(paths)
     document = _load(choice)
     datas: dict[str, bytes] = {}
@@ -147,13 +149,15 @@ def freeze_files(
             datas[path] = _read(path)
         except CompileError as exc:
             problems.extend(exc.diagnostics)
-    names = {path: (modules or {}).get(path) or module_name(path) for path in datas}
+    names = {path: module_name(path) for path in datas}
+    if parse_all is None:
+        parse_all = len(datas) > 1
     imports = imported_by_others(datas, names) if len(datas) > 1 else {}
     outputs: dict[str, bytes] = {}
     with _collecting_less():
         for path, data in datas.items():
             try:
-                outputs[path] = _freeze_data(path, data, names[path], document, options, imports.get(names[path]), len(datas) > 1)
+                outputs[path] = _freeze_data(path, data, names[path], document, options, imports.get(names[path]), parse_all)
             except CompileError as exc:
                 problems.extend(exc.diagnostics)
     if problems:
@@ -184,7 +188,7 @@ def freeze_tree(root: str, choice: ChoiceDocument | str | Mapping, options: Opti
     """Every Python file under the directory `root` (as `check` finds them), frozen: pairs of
     (path relative to `root`, content)."""
     paths = python_files([root])
-    outputs = freeze_files(paths, choice, options)
+    outputs = freeze_files(paths, choice, options, parse_all=True)
     return [(os.path.relpath(path, root), outputs[path]) for path in paths]
 
 
