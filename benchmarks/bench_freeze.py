@@ -111,6 +111,7 @@ def report(title: str, path: str, choice: str, runs: int) -> dict[str, float]:
     analysis = steps[0][1] + steps[1][1]
     result["stages"] = dict(steps)
     result["ratio_without_analysis"] = total - analysis
+    result["without_analysis_ms"] = result["ratio_without_analysis"] * result["baseline_best_ms"]
     result["floor_ratio"] = analysis + steps[2][1] + steps[3][1]
     print(f"  all stages: {total:.2f}x; without the compiler's analysis and the choice: {result['ratio_without_analysis']:.2f}x")
     print(f"  the analysis, the choice, ast.parse and libcst's parse alone: {result['floor_ratio']:.2f}x")
