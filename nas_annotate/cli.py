@@ -143,6 +143,44 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     _produce(lambda: expand_file(file, choice), output, (file,))
 
 
+@main.command("freeze")
+@click.argument("path", metavar="PATH")
+@click.option("-c", "--choice", metavar="CHOICE", required=True, help="A choice document (JSON or YAML file, or inline JSON).")
+@click.option("-o", "--output", metavar="OUT", help="Write the frozen file here (atomically) instead of stdout; for a directory PATH, the directory to write its modules into (required).")
+@click.option("--keep-reports", is_flag=True, help="Turn report annotations into calls of nas_annotate.reporting instead of dropping them.")
+@click.option("--keep-unused", is_flag=True, help="Keep the definitions that only lost candidates used.")
+def freeze_command(path: str, choice: str, output: str | None, keep_reports: bool, keep_unused: bool) -> None:
+    """Print PATH as the plain Python a person would write for CHOICE: each layer its chosen
+    statement, each hyperparameter its value, reports dropped, and what only lost candidates
+    used pruned; every other statement kept as it is. A directory needs -o DIR."""
+    import os
+
+    from .diagnostics import CompileError
+    from .files import nothing_to_compile, python_files
+
+    if os.path.isdir(path):
+        if output is None or output == "-":
+            raise click.UsageError("freeze of a directory writes a directory: give -o DIR")
+        from .freeze import Options, freeze_tree, write_tree
+        from .lint import lint_files
+
+        try:
+            found = lint_files(python_files([path]))
+            written = write_tree(freeze_tree(path, choice, Options(keep_reports, keep_unused)), output, path)
+        except CompileError as exc:
+            _fail(exc)
+        _warn(found)
+        click.echo(f"wrote {len(written)} file(s) into {output}", err=True)
+        return
+    if nothing_to_compile([path]):  # nothing to freeze: the file itself, without the compiler or libcst
+        with open(path, "rb") as handle:
+            _emit(handle.read(), output, (path,))
+        return
+    from .freeze import Options, freeze
+
+    _produce(lambda: freeze(path, choice, Options(keep_reports, keep_unused)), output, (path,))
+
+
 @main.command("run", cls=_ScriptCommand)
 @click.argument("script", metavar="SCRIPT")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
