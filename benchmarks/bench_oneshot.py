@@ -2,19 +2,22 @@
 evolution and random, each searching examples/digits/train.py for real, judged by the digits
 table (benchmarks/data/digits_table.csv: every architecture trained standalone on two seeds).
 
-    python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs 5] [--supernet-epochs enas=15 ...]
-                                       [--methods darts enas tpe evolution random] [--json PATH] [--plot PATH]
+    python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs 5]
+        [--methods tpe evolution random darts enas@15 ...] [--json PATH] [--plot PATH] [--judge JSON]
 
 Per seed, tpe runs first (`--trials` trials of `--epochs` epochs, as the README's search): its
-wall time is the budget.  random and evolution run as many trials and are judged on what they had
-found within that budget; darts and enas train one supernet (for `--supernet-epochs` epochs,
-default `--epochs`: the script's own `--epochs`, as a user would pass it) and rank or derive (`--retrain 0`: the architecture they return is the one judged).
-For each search: its wall time, the table accuracy (mean over the table's seeds) and percentile of
-the architecture it returns, whether that is in the table's top quarter, and for enas Kendall's τ
-between its shared-weight scores and the table over the paths it ranked.  `--plot` draws the
-best-found table accuracy against wall time for every search.  Variants of the one-shot
-strategies are methods too: `darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).  A benchmark, not a test: about
-6 minutes per seed on two cores.
+wall time is the budget.  random and evolution run as many trials and are judged on what they
+had found within that budget.  darts and enas train one supernet and derive or rank
+(`--retrain 0`: the architecture they return is the one judged); `enas@15` gives the script
+`--epochs 15` for its supernet, as a user would (default `--epochs`).  Variants are methods too:
+`darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).
+
+For each search: its wall time, the table accuracy (mean over the table's seeds) and percentile
+of the architecture it returns, whether that is in the table's top quarter, and for enas
+Kendall's τ between its shared-weight scores and the table over the paths it ranked.  `--plot`
+draws the best-found table accuracy against wall time for every search; `--judge` judges a
+recorded run again (by the table as it is now).  A benchmark, not a test: about 7 minutes per
+seed on two cores with every method.
 """
 
 from __future__ import annotations
@@ -59,14 +62,23 @@ class Table:
         return 100.0 * sum(1 for v in self.ordered if v < value) / self.size
 
 
+def method_name(text: str) -> str:
+    """A method of METHODS, a one-shot one optionally with `@EPOCHS`."""
+    base, at, epochs = text.partition("@")
+    if base not in METHODS or (at and (base not in ONESHOT or not epochs.isdigit())):
+        raise argparse.ArgumentTypeError(f"{text!r}: a method of {', '.join(METHODS)}; a one-shot one may end in @EPOCHS")
+    return text
+
+
 def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple[float, float]:
     """Run one search; its start (epoch seconds) and wall time."""
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-    command = [nas, "search", str(SCRIPT), *VARIANTS.get(method, ["--sampler", method]), "--seed", str(seed), "--out", out, "--quiet"]
+    base, _, supernet_epochs = method.partition("@")
+    command = [nas, "search", str(SCRIPT), *VARIANTS.get(base, ["--sampler", base]), "--seed", str(seed), "--out", out, "--quiet"]
     epochs = args.epochs
-    if method in ONESHOT:
+    if base in ONESHOT:
         command += ["--retrain", "0"]
-        epochs = args.supernet_epochs.get(method, args.epochs)
+        epochs = int(supernet_epochs or args.epochs)
     else:
         command += ["--trials", str(args.trials)]
     command += ["--", "--epochs", str(epochs), "--seed", str(seed)]
@@ -106,7 +118,7 @@ def run_one(method: str, seed: int, budget: float | None, args: argparse.Namespa
     with tempfile.TemporaryDirectory(prefix=f"bench-oneshot-{method}-") as out:
         began, wall = _search(method, seed, out, args)
         record: dict[str, Any] = {"method": method, "seed": seed, "wall_s": round(wall, 2)}
-        if method in ONESHOT:
+        if method.partition("@")[0] in ONESHOT:
             (state_path,) = glob.glob(os.path.join(out, "oneshot", "*.json"))
             with open(state_path) as handle:
                 state = json.load(handle)
@@ -177,7 +189,8 @@ def plot(records: list[dict[str, Any]], table: Table, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = dict(zip(METHODS, ("tab:red", "tab:purple", "tab:blue", "tab:green", "tab:grey", "tab:orange", "tab:pink")))
+    palette = ("tab:red", "tab:purple", "tab:blue", "tab:green", "tab:grey", "tab:orange", "tab:pink", "tab:brown", "tab:olive")
+    colours = dict(zip(dict.fromkeys(r["method"] for r in records), palette))
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
     labelled: set[str] = set()
     for record in records:
@@ -187,7 +200,7 @@ def plot(records: list[dict[str, Any]], table: Table, path: str) -> None:
             continue
         label = None if method in labelled else method
         labelled.add(method)
-        if method in ONESHOT:
+        if method.partition("@")[0] in ONESHOT:
             axes.scatter(*zip(*points), s=60, marker="*", color=colours[method], label=label, zorder=3)
         else:
             times, values = zip(*points)
@@ -227,9 +240,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=8, help="trials of each black-box search (tpe's set the budget)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of each trial, as the table's")
-    parser.add_argument("--supernet-epochs", nargs="*", default=[], metavar="METHOD=N",
-                        help="epochs of a one-shot method's supernet (default: --epochs), e.g. enas=15")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS[:5]))
+    parser.add_argument("--methods", nargs="+", type=method_name, default=list(METHODS[:5]), metavar="METHOD[@EPOCHS]",
+                        help=f"of {', '.join(METHODS)}; a one-shot one may say its supernet's epochs: enas@15")
     parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
     parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
     parser.add_argument("--judge", metavar="JSON", help="run nothing: judge the searches of an earlier --json again "
@@ -241,7 +253,6 @@ def main() -> None:
     if args.judge:
         document = json.loads(Path(args.judge).read_text())
     else:
-        args.supernet_epochs = {m: int(n) for m, _, n in (entry.partition("=") for entry in args.supernet_epochs)}
         methods = ["tpe"] + [m for m in args.methods if m != "tpe"] if "tpe" in args.methods else list(args.methods)
         raw: list[dict[str, Any]] = []
         for seed in range(args.seeds):
@@ -259,7 +270,7 @@ def main() -> None:
         document = {
             "command": " ".join(["python benchmarks/bench_oneshot.py", *sys.argv[1:]]),
             "machine": f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}",
-            "settings": {"trials": args.trials, "epochs": args.epochs, "supernet_epochs": args.supernet_epochs},
+            "settings": {"trials": args.trials, "epochs": args.epochs, "methods": methods},
             "records": raw,
         }
     print()
