@@ -89,12 +89,14 @@ def studies() -> dict[int, Path]:
 
 
 def _rows(database: Path) -> dict[str, tuple[float, list[float], dict[str, Any]]]:
-    """Each finished architecture of a study: its final value, per-epoch values, choice."""
+    """Each finished architecture of a study: its final value, per-epoch values, choice (the
+    first trial of an architecture trained twice: see `reruns`)."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         found = {}
         trials = connection.execute(
-            "SELECT t.trial_id, v.value FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id WHERE t.state = 'COMPLETE'"
+            "SELECT t.trial_id, v.value FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+            "WHERE t.state = 'COMPLETE' ORDER BY t.trial_id"
         ).fetchall()
         for trial_id, value in trials:
             (choice,) = connection.execute(
@@ -104,8 +106,28 @@ def _rows(database: Path) -> dict[str, tuple[float, list[float], dict[str, Any]]
                 "SELECT step, intermediate_value FROM trial_intermediate_values WHERE trial_id = ? ORDER BY step", (trial_id,)
             ).fetchall()
             choice = json.loads(choice)
-            found[signature(choice)] = (value, [v for _, v in steps], choice)
+            found.setdefault(signature(choice), (value, [v for _, v in steps], choice))
         return found
+    finally:
+        connection.close()
+
+
+def reruns(database: Path) -> tuple[int, int]:
+    """How many architectures of a study were trained more than once, and how many of those
+    got the very same accuracy each time (training is deterministic for a seed)."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        values: dict[str, set[float]] = {}
+        for choice, value in connection.execute(
+            "SELECT a.value_json, v.value FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+            "JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = 'choice' WHERE t.state = 'COMPLETE'"
+        ):
+            values.setdefault(choice, set()).add(value)
+        counts = connection.execute(
+            "SELECT a.value_json, COUNT(*) FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
+            "AND a.key = 'choice' WHERE t.state = 'COMPLETE' GROUP BY a.value_json HAVING COUNT(*) > 1"
+        ).fetchall()
+        return len(counts), sum(1 for choice, _ in counts if len(values[choice]) == 1)
     finally:
         connection.close()
 
@@ -179,6 +201,11 @@ def summary() -> str:
     if len(both) > 2 and len(seeds) >= 2:
         tau = kendalltau([float(r[seeds[0]]) for r in both], [float(r[seeds[1]]) for r in both]).statistic
         lines.append(f"| Kendall τ between {seeds[0]} and {seeds[1]} (the noise floor of any ranking) | {tau:.3f} |")
+    for seed, database in studies().items():
+        twice, same = reruns(database)
+        if twice:
+            lines.append(f"| seed {seed}: architectures trained twice (a grid bug since fixed), and of those with the "
+                         f"identical accuracy both times | {twice}, {same} |")
     if len(table) < 800:
         lines += ["", "The table is not complete yet: `build` resumes where the committed studies stopped."]
     return "\n".join(lines) + "\n"
