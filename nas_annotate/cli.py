@@ -181,6 +181,20 @@ def freeze_command(path: str, choice: str, output: str | None, keep_reports: boo
     _produce(lambda: freeze(path, choice, Options(keep_reports, keep_unused)), output, (path,))
 
 
+@main.command("draw")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output", required=True, metavar="FILE", help="The picture: .svg, .png or .dot (written atomically); - for stdout.")
+@click.option("-c", "--choice", metavar="CHOICE", help="Draw this architecture: the chosen ops and inputs, the rest faded.")
+@click.option("--only-chosen", is_flag=True, help="With --choice: leave out what the choice does not use.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "dot"]), help="The file's format (default: from FILE's extension).")
+def draw_command(paths: tuple[str, ...], output: str, choice: str | None, only_chosen: bool, fmt: str | None) -> None:
+    """Draw the search space of PATH... as a graph: each layer with its candidate ops, the
+    variables it reads, fixed inputs solid, input candidates dashed."""
+    from .draw.command import main as draw_main
+
+    draw_main(paths, output, choice, only_chosen, fmt)
+
+
 @main.command("run", cls=_ScriptCommand)
 @click.argument("script", metavar="SCRIPT")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
