@@ -147,25 +147,26 @@ def _edit_line(
         if not replacement.statements:
             return [], (_detach(leading) if replacement.pruned else leading)
         return _own_lines(replacement, leading, line.trailing_whitespace if replacement.trailing else None), []
-    smalls: list[cst.BaseSmallStatement] = []
-    for j, small in enumerate(line.body):
-        if j in edits:
-            smalls.extend(statement for statement, _ in edits[j].statements)
-        else:
-            smalls.append(small)
+    smalls = _edited(line.body, edits)
     if not smalls:
         pruned = all(edit.pruned for edit in edits.values())
         return [], (_detach(leading) if pruned else leading)
     return [line.with_changes(body=_semicolons(smalls, line.body), leading_lines=leading)], []
 
 
-def _suite(suite: cst.SimpleStatementSuite, edits: dict[int, Lines]) -> cst.SimpleStatementSuite:
+def _edited(body: Sequence[cst.BaseSmallStatement], edits: dict[int, Lines]) -> list[cst.BaseSmallStatement]:
+    """The small statements of a line, each edited one replaced by its statements."""
     smalls: list[cst.BaseSmallStatement] = []
-    for j, small in enumerate(suite.body):
+    for j, small in enumerate(body):
         if j in edits:
             smalls.extend(statement for statement, _ in edits[j].statements)
         else:
             smalls.append(small)
+    return smalls
+
+
+def _suite(suite: cst.SimpleStatementSuite, edits: dict[int, Lines]) -> cst.SimpleStatementSuite:
+    smalls = _edited(suite.body, edits)
     if not smalls:
         return suite.with_changes(body=[cst.Pass()])
     return suite.with_changes(body=_semicolons(smalls, suite.body))
