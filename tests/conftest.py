@@ -14,13 +14,15 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "optuna": ("optuna", "search"),
     "matplotlib": ("matplotlib", "search"),
     "tqdm": ("tqdm", "search"),
+    "optuna_dashboard": ("optuna-dashboard", "search"),
     "tensorflow": ("tensorflow", "examples"),
     "sklearn": ("scikit-learn", "examples"),
     "nni": ("nni", "nni"),
     "hypothesis": ("hypothesis", "test"),
     "psycopg2": ("psycopg2-binary", "test"),
+    "playwright": ("playwright", "test"),
 }
-SEARCH = ("optuna", "matplotlib", "tqdm")  # what `nas-annotate search` needs
+SEARCH = ("optuna", "matplotlib", "tqdm", "optuna_dashboard")  # what `nas-annotate search` needs
 
 
 def missing(*modules: str) -> str | None:

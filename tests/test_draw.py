@@ -239,3 +239,15 @@ def test_svg_and_help_do_not_import_matplotlib(tmp_path):
     seen = json.loads(proc.stderr.strip().splitlines()[-1])
     assert seen["--help"] == [] and seen["draw --help"] == [] and seen[f"extract {ENAS}"] == []
     assert not [m for m in seen[f"draw {ENAS}"] if not m.startswith("nas_annotate.draw")]
+
+
+def test_two_files_of_one_module_name_are_two_clusters(tmp_path):
+    for folder, output in (("a", "y"), ("b", "z")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "net.py").write_text(
+            f'x = 1\n"""@nni.mutable_layer\n{{layer_choice: [f], fixed_inputs: [x], layer_output: {output}}}"""\n'
+        )
+    graph = graph_of([str(tmp_path / "a"), str(tmp_path / "b")])
+    assert graph.modules == ["net", f"net ({tmp_path / 'b' / 'net.py'})"]
+    assert [n.id for n in graph.nodes if n.kind == VARIABLE] == ["net::x", f"net ({tmp_path / 'b' / 'net.py'})::x"]
+    assert len({item.x for item in layout(graph).items if isinstance(item, Text) and item.text == "x"}) == 2

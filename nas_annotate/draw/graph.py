@@ -77,13 +77,15 @@ def space_graph(analyses: Iterable[Analysis], decisions: dict[str, Decision] | N
     for analysis in analyses:
         if not analysis.layers:
             continue
-        graph.modules.append(analysis.module)
+        module = analysis.module  # two files of one module name (a.py and b/a.py) are told apart by path
+        module = module if module not in graph.modules else f"{module} ({analysis.source.path})"
+        graph.modules.append(module)
         outputs: dict[tuple[str, str], str] = {}  # (scope, output label) -> the latest layer producing it
         variables: dict[tuple[str, str], str] = {}
         for annotation in analysis.annotations:
             for layer in annotation.layers:
                 decision = decisions.get(layer.key) if decisions is not None else None
-                _add_layer(graph, analysis.module, annotation.scope, layer, decision, outputs, variables)
+                _add_layer(graph, module, annotation.scope, layer, decision, outputs, variables)
                 outputs[(annotation.scope, layer.layer_output.label)] = graph.producer(layer.key)
     if decisions is not None:
         used = {edge.source for edge in graph.edges if edge.chosen}

@@ -234,14 +234,14 @@ def _module(graph: Graph, module: str, cluster: bool) -> tuple[list, float, floa
     for rank in sorted(rows):
         row = rows[rank]
         wanted = {u.id: _mean([centers[p] for p in preds[u.id] if p in centers]) for u in row}
-        row.sort(key=lambda u: (wanted[u.id] if wanted[u.id] is not None else -1e9, u.order))
+        if all(wanted[u.id] is not None for u in row):  # under their inputs; else in source order
+            row.sort(key=lambda u: (wanted[u.id], u.order))
+        else:
+            row.sort(key=lambda u: u.order)
         cursor: float | None = None  # where the row's next unit may start
-        for unit in row:
-            want = wanted[unit.id]
-            least = None if cursor is None else cursor + unit.w / 2
-            centers[unit.id] = least if want is None else want if least is None else max(want, least)
-            if centers[unit.id] is None:
-                centers[unit.id] = unit.w / 2
+        for unit in row:  # under its inputs, else right of the previous unit
+            bounds = [v for v in (wanted[unit.id], None if cursor is None else cursor + unit.w / 2) if v is not None]
+            centers[unit.id] = max(bounds) if bounds else unit.w / 2
             cursor = centers[unit.id] + unit.w / 2 + COL_GAP
         drift = _mean([wanted[u.id] - centers[u.id] for u in row if wanted[u.id] is not None])
         if drift:

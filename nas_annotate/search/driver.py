@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..diagnostics import CompileError, Diagnostic
+from .pictures import Pictures
 from .samplers import ONESHOT, SAMPLERS, GridClaims, make_sampler
 from .space import NotFinite, SearchSpace, load_space, space_files
 from .storage import DEFAULT_RETRY, Retry, SearchStorage, StorageLost, claim_lock, database_error
@@ -402,6 +403,7 @@ class _Search:
         self.finished = 0
         self.first_failure: tuple[int, str] | None = None  # the run's first failed trial: why, and its log
         self.written = time.monotonic()
+        self.pictures = Pictures(options, out_dir)  # each trial's, for optuna-dashboard
 
     def run(self, total: int, worker: _Worker, progress: _Progress) -> None:
         """Run `total` trials, `jobs` at a time, until they have all ended."""
@@ -433,6 +435,7 @@ class _Search:
         for key, value in self.owner.items():  # a queued trial carries whoever queued it
             trial.set_user_attr(key, value)
         trial.set_user_attr("log", os.path.relpath(run.log, self.out_dir))
+        self.pictures.attach(trial, choice)
         open(run.report, "w").close()
         self.running[trial.number] = run
         worker.send({

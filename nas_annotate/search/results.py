@@ -181,9 +181,12 @@ def write_results(
     if any(row["state"] == "complete" for row in rows):
         paths["plot"] = os.path.join(out_dir, "trials.png")
         _plot(rows, maximize, paths["plot"], f"{study.study_name}: objective per trial")
+    from .pictures import write_pictures
+
+    paths.update(write_pictures(study, options, out_dir, chosen))
     if echo is not None:
         echo(leaderboard(rows, maximize))
-        for kind in ("best_choice", "best_script", "plot", "csv", "json"):
+        for kind in ("best_choice", "best_script", "best_picture", "plot", "decisions", "csv", "json"):
             if kind in paths:
                 echo(f"{kind.replace('_', ' ')}: {paths[kind]}" + (f" ({form})" if kind == "best_script" else ""))
     return paths
