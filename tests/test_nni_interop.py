@@ -150,3 +150,39 @@ def test_a_report_before_any_choice_asks_nni_for_the_parameters_first(tmp_path):
     assert result.returncode == 0, result.stderr
     records = [json.loads(line[8:]) for line in (tmp_path / ".nni" / "metrics").read_text().splitlines()]
     assert [(r["type"], r["parameter_id"]) for r in records] == [("PERIODICAL", 2), ("FINAL", 2)]
+
+
+def nni_run(tmp_path: Path, text: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """`nas-annotate run` of `text` as an NNI trial on NNI's local platform; its metric records."""
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    (tmp_path / "parameter.cfg").write_text(json.dumps({"parameter_id": 3, "parameter_source": "algorithm", "parameters": {}}))
+    env = environment(NNI_PLATFORM="local", NNI_SYS_DIR=str(tmp_path), NNI_OUTPUT_DIR=str(tmp_path), NNI_TRIAL_JOB_ID="t", NNI_EXP_ID="e")
+    result = subprocess.run([NAS, "run", str(script)], capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
+    metrics = tmp_path / ".nni" / "metrics"
+    return result, [json.loads(line[8:]) for line in metrics.read_text().splitlines()] if metrics.exists() else []
+
+
+def test_mapping_reports_go_to_nni_as_they_are(tmp_path):
+    """NNI's convention: a dict whose "default" its tuners and assessors read (extract_scalar_reward)."""
+    from nni.utils import extract_scalar_reward
+
+    result, records = nni_run(tmp_path, (
+        'for step in range(2):\n'
+        '    """@nni.report_intermediate_result({"default": 0.5 + step / 10, "loss": 1.0})"""\n'
+        '"""@nni.report_final_result({"default": 0.75, "params": 1234})"""\n'
+    ))
+    assert result.returncode == 0, result.stderr
+    values = [json.loads(record["value"]) for record in records]
+    assert [record["type"] for record in records] == ["PERIODICAL", "PERIODICAL", "FINAL"]
+    assert values == [{"default": 0.5, "loss": 1.0}, {"default": 0.6, "loss": 1.0}, {"default": 0.75, "params": 1234.0}]
+    assert [extract_scalar_reward(value) for value in values] == [0.5, 0.6, 0.75]
+
+
+def test_a_mapping_without_default_is_an_error_under_nni(tmp_path):
+    result, records = nni_run(tmp_path, 'x = 1\n"""@nni.report_final_result({"accuracy": 0.75})"""\n')
+    assert (result.returncode, records) == (1, [])
+    assert result.stderr == (
+        f"{tmp_path / 'script.py'}:2: error: NNI takes a mapping with a 'default' entry, the value its tuners optimize; "
+        "this one has 'accuracy'\n"
+    )

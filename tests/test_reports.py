@@ -22,6 +22,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import needs
 
 from nas_annotate import importhook, locate
 from nas_annotate.api import analyse_file, check, expand, extract
@@ -557,3 +558,115 @@ def test_reporting_numbers_intermediate_steps():
     )
     result = subprocess.run([sys.executable, "-c", code], check=False, env=environment(None), capture_output=True, text=True)
     assert result.stdout == "[(0, 1.0), (1, 2.5), (None, 3.0)]\n", result.stderr
+
+
+# --- mappings (NNI's convention: "default" the primary value) and bad values ------------------
+
+DICTS = src(
+    '''
+    loss = 2.0
+    for step in range(2):
+        """@nni.report_intermediate_result({"default": 0.5 * step, "loss": loss})"""
+    # @nni.report_final_result({"default": 0.75, "loss": 1.5, "params": 120})
+    '''
+)
+
+
+def run_reports(tmp_path: Path, text: str, **extra: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """`nas-annotate run` of `text` (as script.py) with a report channel and `extra` variables."""
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    report = tmp_path / "reports.jsonl"
+    report.unlink(missing_ok=True)
+    env = {**environment(report), **extra}
+    result = subprocess.run([NAS, "run", str(script)], check=False, cwd=tmp_path, env=env, capture_output=True, text=True)
+    return result, reports(report) if report.exists() else []
+
+
+def test_a_report_may_be_a_mapping_of_names_to_numbers(tmp_path):
+    result, lines = run_reports(tmp_path, DICTS)
+    assert result.returncode == 0, result.stderr
+    assert lines == [
+        {"step": 0, "value": {"default": 0.0, "loss": 2.0}},
+        {"step": 1, "value": {"default": 0.5, "loss": 2.0}},
+        {"step": None, "value": {"default": 0.75, "loss": 1.5, "params": 120.0}},
+    ]
+
+
+def test_under_a_search_the_final_report_gives_each_objective(tmp_path):
+    """A search names its objectives (NAS_ANNOTATE_OBJECTIVES); the report's line carries their values."""
+    result, lines = run_reports(tmp_path, DICTS, NAS_ANNOTATE_OBJECTIVES='["loss", "params"]')
+    assert result.returncode == 0, result.stderr
+    assert lines[-1]["objectives"] == [1.5, 120.0]
+    plain = 'accuracy = 0.5\n"""@nni.report_final_result(accuracy)"""\n'
+    result, lines = run_reports(tmp_path, plain, NAS_ANNOTATE_OBJECTIVES='["accuracy"]')
+    assert lines == [{"step": None, "value": 0.5, "objectives": [0.5]}], "a number is the first objective's value"
+
+
+BAD_REPORTS = [
+    ('"""@nni.report_final_result("high")"""', "[]",
+     "a report takes a real number or a mapping of names to real numbers, not str ('high')"),
+    ('"""@nni.report_intermediate_result({"default": 1.0, "loss": None})"""', "[]",
+     "the report's 'loss' is NoneType (None), not a real number"),
+    ('"""@nni.report_final_result({1: 1.0})"""', "[]", "a report's keys are names (str), not int (1)"),
+    ('"""@nni.report_final_result({"accuracy": 0.9})"""', '["default"]',
+     "the report has no 'default', the primary value that this single-objective search optimizes (it has 'accuracy'): "
+     "add one, or search an entry with --objective NAME:max|min"),
+    ('"""@nni.report_final_result({"accuracy": 0.9})"""', '["accuracy", "latency"]',
+     "the report has no 'latency', an objective of this search (accuracy, latency); it has 'accuracy'"),
+    ('"""@nni.report_final_result({"accuracy": float("nan"), "latency": 3})"""', '["accuracy", "latency"]',
+     "the report's 'accuracy' is NaN, and it is an objective of this search (accuracy, latency)"),
+    ('"""@nni.report_final_result(float("nan"))"""', '["default"]', "the final result is NaN: the search needs a number"),
+    ('"""@nni.report_final_result(0.9)"""', '["default", "params"]',
+     "the objective 'params' is not in the report, and the trial imported no Keras, so there is no model to count: report it "
+     "yourself: report_final_result({'default': accuracy, 'params': model.count_params()})"),
+]
+
+
+@pytest.mark.parametrize(("report", "objectives", "message"), BAD_REPORTS)
+def test_a_bad_report_is_an_error_naming_its_line_and_entry(tmp_path, report, objectives, message):
+    result, lines = run_reports(tmp_path, f"x = 1\n{report}\nprint('after')\n", NAS_ANNOTATE_OBJECTIVES=objectives)
+    assert (result.returncode, result.stdout, lines) == (1, "", [])
+    assert result.stderr == f"{tmp_path / 'script.py'}:2: error: {message}\n"
+
+
+def test_nan_is_recorded_where_it_is_no_objective(tmp_path):
+    text = '"""@nni.report_final_result({"default": 0.5, "spread": float("nan")})"""\n'
+    result, lines = run_reports(tmp_path, text, NAS_ANNOTATE_OBJECTIVES='["default"]')
+    assert result.returncode == 0, result.stderr
+    assert lines == [{"step": None, "value": {"default": 0.5, "spread": "nan"}, "objectives": [0.5]}]
+
+
+COUNTED = src(
+    '''
+    import numpy as np
+    import keras
+    from nas_annotate.counting import NoModel, model_params
+
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inner(inputs)))
+    spare = keras.Sequential([keras.Input((4,)), keras.layers.Dense(50)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.zeros((4, 4)), np.zeros((4, 2)), verbose=0)
+    """@nni.report_final_result(0.5)"""
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    other.compile(optimizer="sgd", loss="mse")
+    other.fit(np.zeros((4, 4)), np.zeros((4, 1)), verbose=0)
+    try:
+        model_params()
+    except NoModel as exc:
+        print(exc)
+    '''
+)
+
+
+@needs("tensorflow")
+def test_params_is_counted_from_the_model_the_script_trained(tmp_path):
+    """`inner` is part of `model`; `spare` is built but never trained; then a second trained
+    model of another size makes the count ambiguous."""
+    result, lines = run_reports(tmp_path, COUNTED, NAS_ANNOTATE_OBJECTIVES='["default", "params"]', TF_CPP_MIN_LOG_LEVEL="3")
+    assert result.returncode == 0, result.stderr
+    assert lines == [{"step": None, "value": {"default": 0.5, "params": 23.0}, "objectives": [0.5, 23.0]}]
+    assert re.fullmatch(r"2 Keras models of different sizes are alive at this report \(\w+: 23, \w+: 5\): report it yourself: .*\n",
+                        result.stdout)
