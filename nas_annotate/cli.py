@@ -249,8 +249,11 @@ def run_command(
     show_default=True, help="The search algorithm; darts and enas train one supernet (one-shot search).",
 )
 @click.option("--seed", type=int, help="Seed for the sampler.")
-@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
-              help="Whether a larger or smaller reported value is better.")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]),
+              help="Whether a larger or smaller reported value is better (default: maximize).")
+@click.option("--objective", "objectives", multiple=True, metavar="NAME:max|min",
+              help="An entry of the reports to optimize (repeatable; 'params' is counted from a Keras model); two or more: a Pareto front.")
+@click.option("--pick", metavar="RULE", help='Which member of the Pareto front is the best choice, e.g. "accuracy>=0.97 min params".')
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trials run at once.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
 @click.option("--prune", is_flag=True, help="Stop unpromising trials early, from their intermediate reports (median rule).")
@@ -280,6 +283,7 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
     sampler, read what it reports (nas_annotate.report or @nni.report_final_result), and
     write a leaderboard, the best choice, the best script and a plot to the output directory.
 
+    With two or more --objective, the leaderboard is the Pareto front, and pareto/ holds its members.
     Options for the script itself go after `--`.
     """
     import importlib.util

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..diagnostics import CompileError, Diagnostic
+from . import objectives as objectives_module
+from .objectives import Objective, decoded, final_values, intermediate_value
 from .pictures import Pictures
 from .samplers import ONESHOT, SAMPLERS, GridClaims, make_sampler
 from .space import NotFinite, SearchSpace, load_space, space_files
@@ -54,7 +56,9 @@ class Options:
     trials: int | None = None
     sampler: str = "tpe"
     seed: int | None = None
-    direction: str = "maximize"
+    direction: str | None = None  # of the reported value, without `objectives` (None: maximize)
+    objectives: tuple[str, ...] = ()  # NAME:max|min, the entries of the reports to optimize
+    pick: str | None = None  # which member of a Pareto front is best_choice.json (pareto.Pick)
     jobs: int = 1
     timeout: float | None = None
     prune: bool = False
@@ -90,7 +94,9 @@ class _Running:
     started: float
     pid: int | None = None
     offset: int = 0
-    final: float | None = None
+    final: list[float | None] | None = None  # each objective's value in the last final report
+    entries: dict[str, float] | None = None  # that report, when it is a mapping
+    curve: dict[int, float] = field(default_factory=dict)  # the first objective's intermediate values
     ended: str | None = None  # why the driver stopped it: "pruned" or "timeout"
     stopped: float | None = None  # when it was sent SIGTERM
     buffer: bytes = b""
@@ -308,7 +314,7 @@ def _fail_orphans(study: Any, machine: str) -> int:
 
 
 def _open_study(
-    options: Options, space: SearchSpace, out_dir: str, retry: Retry, owner: dict[str, str],
+    options: Options, space: SearchSpace, objectives: list[Objective], out_dir: str, retry: Retry, owner: dict[str, str],
 ) -> tuple[Any, str, str, Any]:
     """The study, its name, its storage's URL as shown, and the database engine. Once the
     storage is open, its every call goes through `retry`; the trials it creates carry `owner`."""
@@ -322,10 +328,11 @@ def _open_study(
     storage = SearchStorage(optuna.storages.get_storage(database), retry, owner)
     name = options.study or os.path.splitext(os.path.basename(options.script))[0]
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if options.prune else optuna.pruners.NopPruner()
+    multi = len(objectives) > 1
     try:
         study = optuna.create_study(
-            storage=storage, study_name=name, direction=options.direction, load_if_exists=True,
-            sampler=make_sampler(options.sampler, grid, options.seed, options.population), pruner=pruner,
+            storage=storage, study_name=name, directions=[objective.direction for objective in objectives], load_if_exists=True,
+            sampler=make_sampler(options.sampler, grid, options.seed, options.population, multi), pruner=pruner,
         )
     except Exception as exc:  # noqa: BLE001  (whatever the storage says is the user's to read)
         raise SearchProblem(f"cannot open the study {name!r} in {url}: {_reason(exc, url)}") from None
@@ -335,16 +342,16 @@ def _open_study(
             f"the study {name!r} in {url} was started on another search space (the annotations changed); "
             "give a new --study NAME or --out DIR to start a new one"
         )
-    if study.direction.name.lower() != options.direction:
-        raise SearchProblem(
-            f"the study {name!r} in {url} is a {study.direction.name.lower()} study, not {options.direction}"
-        )
+    try:
+        objectives_module.check_study(study, objectives, name, url)
+    except ValueError as exc:
+        raise SearchProblem(str(exc)) from None
     if "space" not in attrs:
         study.set_user_attr("space", space.fingerprint())
         study.set_user_attr("script", os.path.abspath(options.script))
     previous = len(study.get_trials(deepcopy=False))
     if options.seed is not None and previous:  # seeded as before, it would draw the earlier trials again
-        study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population)
+        study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population, multi)
     return study, name, url, database.engine
 
 
@@ -388,9 +395,11 @@ class _Search:
 
     def __init__(
         self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None], retry: Retry,
-        owner: dict[str, str], claims: GridClaims | None = None,
+        owner: dict[str, str], objectives: list[Objective], claims: GridClaims | None = None,
     ) -> None:
         self.options = options
+        self.objectives = objectives
+        self.names = [objective.name for objective in objectives]
         self.space = space
         self.study = study
         self.out_dir = out_dir
@@ -440,7 +449,7 @@ class _Search:
         self.running[trial.number] = run
         worker.send({
             "trial": trial.number, "script": os.path.abspath(self.options.script), "args": list(self.options.args),
-            "choice": choice, "log": run.log, "report": run.report,
+            "choice": choice, "log": run.log, "report": run.report, "objectives": self.names,
         })
         return True
 
@@ -453,7 +462,7 @@ class _Search:
         if "pid" in message:
             run.pid = message["pid"]
             return
-        _read_reports(run)
+        _read_reports(run, self.names)
         del self.running[message["trial"]]
         status = message["status"]
         if run.ended == "pruned":
@@ -464,10 +473,13 @@ class _Search:
             self.finish(run, TrialState.FAIL, error=f"killed by signal {-status}" if status < 0 else f"exited with status {status}")
         elif run.final is None:
             self.finish(run, TrialState.FAIL, error="exited without reporting a final result")
-        elif math.isnan(run.final):
+        elif None in run.final:
+            missing = self.names[run.final.index(None)]
+            self.finish(run, TrialState.FAIL, error=f"its final report has no {missing!r}, an objective of this search")
+        elif any(math.isnan(value) for value in run.final):  # type: ignore[arg-type]
             self.finish(run, TrialState.FAIL, error="reported NaN")
         else:
-            self.finish(run, TrialState.COMPLETE, run.final)
+            self.finish(run, TrialState.COMPLETE, run.final)  # type: ignore[arg-type]
 
     def watch(self) -> None:
         """Follow the running trials' reports; stop those pruned or past their timeout."""
@@ -479,7 +491,7 @@ class _Search:
                 if now - run.stopped > GRACE:
                     _kill(run.pid, signal.SIGKILL)
                 continue
-            if _read_reports(run) and self.options.prune and run.trial.should_prune():
+            if _read_reports(run, self.names) and self.options.prune and run.trial.should_prune():
                 run.ended = "pruned"
             elif self.options.timeout is not None and now - run.started > self.options.timeout:
                 run.ended = "timeout"
@@ -487,7 +499,7 @@ class _Search:
                 run.stopped = now
                 _kill(run.pid, signal.SIGTERM)
 
-    def finish(self, run: _Running, state: Any, value: float | None = None, error: str | None = None) -> None:
+    def finish(self, run: _Running, state: Any, values: list[float] | None = None, error: str | None = None) -> None:
         from .results import write_results
 
         duration = time.monotonic() - run.started
@@ -495,9 +507,14 @@ class _Search:
         if error:
             run.trial.set_user_attr("error", error)
             run.trial.set_user_attr("stderr_tail", _tail(run.log))
-        self.study.tell(run.trial, value, state=state)
+        if run.entries is not None:
+            run.trial.set_user_attr("report", run.entries)
+        if run.curve:
+            run.trial.set_user_attr("intermediate", {str(step): value for step, value in sorted(run.curve.items())})
+        told = values if values is None or len(values) > 1 else values[0]
+        self.study.tell(run.trial, told, state=state)
         self.finished += 1
-        self.progress.done(run.trial.number, state, value, duration, error, self.study)
+        self.progress.done(run.trial.number, state, values, duration, error, self.study, self.objectives)
         if error and self.first_failure is None:
             log = os.path.join(self.out_dir, "trials", os.path.basename(run.log))
             self.first_failure = run.trial.number, f"{_failure(run.log, error)}; its output: {log}"
@@ -526,6 +543,14 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise SearchProblem(f"unknown sampler {options.sampler!r}: use one of {', '.join(SAMPLERS)}")
     if options.jobs < 1:
         raise SearchProblem("--jobs must be at least 1")
+    try:
+        objectives = objectives_module.resolve(options)
+        if options.pick is not None:
+            from .pareto import Pick
+
+            Pick.parse(options.pick, objectives)
+    except ValueError as exc:
+        raise SearchProblem(str(exc)) from None
     if options.sampler not in ONESHOT and options.retrain != 1:
         raise SearchProblem(f"--retrain applies to one-shot search (--sampler {' or '.join(ONESHOT)}), not to {options.sampler}")
     if not os.path.isfile(options.script):
@@ -540,14 +565,16 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise CompileError([Diagnostic(out_dir, 0, 0, message)]) from None
     worker = _Worker(options, out_dir)  # its imports overlap the study's set-up
     try:
-        return _search(options, space, out_dir, worker, say)
+        return _search(options, space, objectives, out_dir, worker, say)
     except StorageLost as exc:  # the worker's end (below) stops the running trials; the study is as told
         raise SearchProblem(str(exc)) from None
     finally:
         worker.close()
 
 
-def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker, say: Callable[[str], None]) -> Outcome:
+def _search(
+    options: Options, space: SearchSpace, objectives: list[Objective], out_dir: str, worker: _Worker, say: Callable[[str], None],
+) -> Outcome:
     import optuna
 
     from .results import write_results
@@ -555,11 +582,11 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     retry = Retry(options.db_retry, say)
     owner = {"worker": f"{socket.gethostname()}:{os.getpid()}", "machine": _machine()}
-    study, name, url, engine = _open_study(options, space, out_dir, retry, owner)
+    study, name, url, engine = _open_study(options, space, objectives, out_dir, retry, owner)
     claims = None
     if options.sampler == "grid":
         claims = GridClaims(space.grid(), options.seed, lambda: claim_lock(engine, study._study_id))
-    driver = _Search(options, space, study, out_dir, say, retry, owner, claims)
+    driver = _Search(options, space, study, out_dir, say, retry, owner, objectives, claims)
     orphans = _fail_orphans(study, owner["machine"])
     if orphans:
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
@@ -570,7 +597,9 @@ def _search(options: Options, space: SearchSpace, out_dir: str, worker: _Worker,
     if options.sampler in ONESHOT:
         plan = f"one supernet, then {options.retrain} standalone trial(s)"
     say(
-        f"nas-annotate: searching {f'{size:,} choices' if size is not None else 'a continuous space'} of {options.script} with {options.sampler}: "
+        f"nas-annotate: searching {f'{size:,} choices' if size is not None else 'a continuous space'} of {options.script} with {options.sampler}"
+        + (" (NSGA-II)" if len(objectives) > 1 and options.sampler == "evolution" else "")
+        + (f" for {', '.join(map(str, objectives))}" if options.objectives else "") + ": "
         f"{plan}; study {name!r} in {url}" + (f" ({previous} trial(s) already there)" if previous else "")
     )
     outcome = Outcome(out_dir, name, url)
@@ -623,14 +652,16 @@ def _check_completed(study: Any, first_failure: tuple[int, str] | None, outcome:
 
 def _failure(log: str, error: str) -> str:
     """Why a trial failed, on one line: the last line of the last traceback in its log (the
-    exception), else `error` (exited with status 3, timed out after 60 s, ...)."""
+    exception), else its last `FILE:LINE: error: ...` (a bad report, a bad choice), else
+    `error` (exited with status 3, timed out after 60 s, ...)."""
     lines = _tail(log, 200).splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
     if starts:
         for line in lines[starts[-1] + 1 :]:
             if line.strip() and not line[0].isspace():
                 return line.strip()
-    return error
+    errors = [line.strip() for line in lines if ": error: " in line]
+    return errors[-1] if errors else error
 
 
 def _one_shot(
@@ -661,8 +692,9 @@ def _one_shot(
     return found, min(options.retrain, len(found))
 
 
-def _read_reports(run: _Running) -> bool:
-    """Take the trial's new reports; True when an intermediate one arrived."""
+def _read_reports(run: _Running, names: list[str]) -> bool:
+    """Take the trial's new reports; True when an intermediate value went to the study (with
+    one objective: its entry, for pruning; with several, the first's are kept in `run.curve`)."""
     try:
         with open(run.report, "rb") as handle:
             handle.seek(run.offset)
@@ -676,15 +708,19 @@ def _read_reports(run: _Running) -> bool:
     for line in lines:
         try:
             entry = json.loads(line)
-            value = float(entry["value"])
-        except (ValueError, KeyError, TypeError):
+            step = entry["step"]
+            if step is None:
+                run.final, value = final_values(entry, names), decoded(entry["value"])
+                run.entries = value if isinstance(value, dict) else None
+                continue
+            value, step = intermediate_value(entry, names), int(step)
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
-        if entry.get("step") is None:
-            run.final = value
-        elif not math.isnan(value):
-            step = int(entry["step"])
-            if step not in run.steps:
-                run.steps.add(step)
+        if value is not None and step not in run.steps:
+            run.steps.add(step)
+            if len(names) > 1:
+                run.curve[step] = value
+            else:
                 run.trial.report(value, step)
                 intermediate = True
     return intermediate
@@ -703,23 +739,32 @@ class _Progress:
 
             self.bar = tqdm(total=total, unit="trial", file=sys.stderr, dynamic_ncols=True)
 
-    def done(self, number: int, state: Any, value: float | None, duration: float, error: str | None, study: Any) -> None:
+    def done(
+        self, number: int, state: Any, values: list[float] | None, duration: float, error: str | None, study: Any,
+        objectives: list[Objective],
+    ) -> None:
         from optuna.trial import TrialState
 
-        shown = f"{value:.6g}" if value is not None else state.name.lower()
+        shown = objectives_module.shown(values, objectives) if values is not None else state.name.lower()
         line = f"trial {number}: {shown} in {duration:.1f} s" + (f" ({error})" if error else "")
-        try:
-            best = study.best_value
-        except ValueError:
-            best = None
+        if len(objectives) > 1:
+            front = len(study.best_trials)
+            standing = {"front": front} if front else {}
+            text = f"; front: {front} trial(s)"
+        else:
+            try:
+                standing = {"best": f"{study.best_value:.6g}"}
+            except ValueError:
+                standing = {}
+            text = f"; best so far {standing.get('best')}"
         if self.bar is not None:
             self.bar.update(1)
-            if best is not None:
-                self.bar.set_postfix(best=f"{best:.6g}")
+            if standing:
+                self.bar.set_postfix(standing)
             if state != TrialState.COMPLETE:
                 self.bar.write(line, file=sys.stderr)
         elif not self.quiet:
-            self.say(line + (f"; best so far {best:.6g}" if best is not None else ""))
+            self.say(line + (text if standing else ""))
 
     def end(self, total: int) -> None:
         """Fewer trials than planned will run (the grid ended early)."""

@@ -11,6 +11,7 @@ import os
 from typing import Any, Callable
 
 from ..files import atomic_write
+from .objectives import Objective, number, study_objectives
 
 LEADERBOARD_SIZE = 10
 
@@ -34,24 +35,35 @@ def summary(choice: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _rows(study: Any) -> list[dict[str, Any]]:
+def _rows(study: Any, objectives: list[Objective]) -> list[dict[str, Any]]:
+    """Every trial as a row; with several objectives, `value` is the first's and `values` has each."""
     rows = []
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         rows.append({
             "number": trial.number,
             "state": trial.state.name.lower(),
-            "value": trial.value,
+            "value": trial.values[0] if trial.values else None,
             "duration_s": attrs.get("duration"),
             "started": trial.datetime_start.isoformat(timespec="seconds") if trial.datetime_start else None,
             "choice": attrs.get("choice", {}),
-            "intermediate": {str(step): value for step, value in sorted(trial.intermediate_values.items())},
+            "intermediate": {str(step): value for step, value in sorted(trial.intermediate_values.items())}
+            or attrs.get("intermediate", {}),
             "log": attrs.get("log"),
             "error": attrs.get("error"),
             "stderr_tail": attrs.get("stderr_tail"),
             "worker": attrs.get("worker"),
         })
+        if "report" in attrs:  # the final report, when it was a mapping
+            rows[-1]["report"] = attrs["report"]
+        if len(objectives) > 1:
+            rows[-1]["values"] = dict(zip([o.name for o in objectives], trial.values)) if trial.values else None
     return rows
+
+
+def _entries(rows: list[dict[str, Any]], shown: list[str]) -> list[str]:
+    """The names of the reports' entries, but "default" (the value) and those in `shown`."""
+    return [name for name in dict.fromkeys(k for row in rows for k in row.get("report") or {}) if name != "default" and name not in shown]
 
 
 def _ranked(rows: list[dict[str, Any]], maximize: bool) -> list[dict[str, Any]]:
@@ -59,17 +71,23 @@ def _ranked(rows: list[dict[str, Any]], maximize: bool) -> list[dict[str, Any]]:
     return sorted(complete, key=lambda row: (-row["value"] if maximize else row["value"], row["number"]))
 
 
-def _csv(rows: list[dict[str, Any]]) -> bytes:
+def _csv(rows: list[dict[str, Any]], leading: list[str] | None = None) -> bytes:
+    """A row per trial: `leading` (the value, or each objective and the front's marks), the
+    reports' other entries, the duration, a column per layer and the error."""
+    leading = leading or ["value"]
     keys = list(dict.fromkeys(key for row in rows for key in row["choice"]))
+    entries = _entries(rows, leading)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["number", "state", "value", "duration_s", *keys, "error"])
+    writer.writerow(["number", "state", *leading, *entries, "duration_s", *keys, "error"])
     for row in rows:
         cells = []
         for key in keys:
             entry = row["choice"].get(key)
             cells.append("" if entry is None else summary({key: entry}).partition("=")[2])
-        writer.writerow([row["number"], row["state"], row["value"], row["duration_s"], *cells, row["error"] or ""])
+        values = [row[name] if name in row else (row.get("values") or {}).get(name) for name in leading]
+        reported = [(row.get("report") or {}).get(name, "") for name in entries]
+        writer.writerow([row["number"], row["state"], *values, *reported, row["duration_s"], *cells, row["error"] or ""])
     return buffer.getvalue().encode()
 
 
@@ -79,12 +97,15 @@ def leaderboard(rows: list[dict[str, Any]], maximize: bool, size: int = LEADERBO
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
+    entries = _entries(ranked, [])
     lines = []
     if ranked:
-        lines.append(f"{'rank':>4}  {'trial':>5}  {'value':>10}  {'time':>7}  choice")
+        heads = "".join(f"  {name:>10}" for name in entries)
+        lines.append(f"{'rank':>4}  {'trial':>5}  {'value':>10}{heads}  {'time':>7}  choice")
         for rank, row in enumerate(ranked, 1):
             duration = f"{row['duration_s']:.1f}s" if row["duration_s"] is not None else "-"
-            lines.append(f"{rank:>4}  {row['number']:>5}  {row['value']:>10.6g}  {duration:>7}  {summary(row['choice'])}")
+            cells = "".join(f"  {number((row.get('report') or {}).get(name)):>10}" for name in entries)
+            lines.append(f"{rank:>4}  {row['number']:>5}  {row['value']:>10.6g}{cells}  {duration:>7}  {summary(row['choice'])}")
     else:
         lines.append("no trial has completed yet")
     lines.append("trials: " + ", ".join(f"{count} {state}" for state, count in sorted(counts.items())))
@@ -149,8 +170,13 @@ def write_results(
     the choice to write as the best instead of the best trial's (a one-shot search's, untrained)."""
     from ..diagnostics import CompileError
 
-    maximize = study.direction.name == "MAXIMIZE"
-    rows = _rows(study)
+    objectives = study_objectives(study)
+    rows = _rows(study, objectives)
+    if len(objectives) > 1:
+        from .pareto import write_front
+
+        return write_front(study, rows, objectives, options, out_dir, final, echo)
+    maximize = objectives[0].maximize
     ranked = _ranked(rows, maximize)
     best = ranked[0] if ranked else None
     paths = {"json": os.path.join(out_dir, "results.json"), "csv": os.path.join(out_dir, "results.csv")}

@@ -19,7 +19,7 @@ from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 from optuna.exceptions import ExperimentalWarning
-from optuna.samplers import BaseSampler, GridSampler, RandomSampler, TPESampler
+from optuna.samplers import BaseSampler, GridSampler, NSGAIISampler, RandomSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, Trial, TrialState
@@ -28,8 +28,13 @@ SAMPLERS = ("random", "tpe", "evolution", "grid", "darts", "enas")
 ONESHOT = ("darts", "enas")  # one supernet training, then the architectures it found as trials
 
 
-def make_sampler(name: str, grid: dict[str, list[Any]], seed: int | None = None, population: int = 10) -> BaseSampler:
-    """The sampler `name` for a space whose parameters take the values in `grid`."""
+def make_sampler(
+    name: str, grid: dict[str, list[Any]], seed: int | None = None, population: int = 10, multi: bool = False,
+) -> BaseSampler:
+    """The sampler `name` for a space whose parameters take the values in `grid`; `multi`: for
+    a study of several objectives (TPE is then multi-objective TPE, evolution NSGA-II)."""
+    if multi and name == "evolution":
+        return NSGAIISampler(population_size=population, seed=seed)
     if name == "random" or name in ONESHOT:  # one-shot searches enqueue their trials' parameters
         return RandomSampler(seed=seed)
     if name == "tpe":

@@ -2,7 +2,7 @@
 child per trial, so no trial pays for importing TensorFlow and a crash stays in its child.
 
 It speaks JSON lines: the driver writes `{"preload": [...], "fresh": bool}` and then one
-request per trial (`trial`, `script`, `args`, `choice`, `log`, `report`); the worker answers
+request per trial (`trial`, `script`, `args`, `choice`, `log`, `report`, `objectives`); the worker answers
 `{"ready": ...}`, `{"trial": n, "pid": p}` when a trial starts and `{"trial": n, "status": s}`
 when it ends (`s` < 0: killed by signal `-s`).  Each trial runs in its own session, so the
 driver can stop it and everything it started with one `killpg`.  With `fresh`, each trial is
@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from ..reporting import ENV as REPORT_ENV
+from ..reporting import ENV as REPORT_ENV, OBJECTIVES_ENV
 
 
 def run_trial(request: dict[str, Any]) -> int:
@@ -31,6 +31,8 @@ def run_trial(request: dict[str, Any]) -> int:
 
     os.environ[REPORT_ENV] = request["report"]
     os.environ["NAS_ANNOTATE_TRIAL"] = str(request["trial"])
+    if request.get("objectives"):
+        os.environ[OBJECTIVES_ENV] = json.dumps(request["objectives"])
     oneshot = request.get("oneshot")
     if oneshot:
         run = runtime.set_supernet(oneshot["strategy"], oneshot["options"], request["choice"] or None)
