@@ -129,6 +129,26 @@ def samplers_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def pareto_rows(r: dict[str, Any]) -> list[Row]:
+    """bench_pareto: each sampler's front on the digits table against the table's own front."""
+    samplers = r["samplers"]
+    rows = []
+    for measure, where in (("table", "the table's worst accuracy and largest model"), ("front", "10% beyond the table front's worst")):
+        random = samplers["random"][measure]["mean"]
+        for name, entry in samplers.items():
+            numbers = entry[measure]
+            label = "`random`" if name == "random" else f"`{name}` ({entry['algorithm']})"
+            goal = name == "tpe" and measure == "table"  # the default sampler, the usual reference point
+            rows.append(Row(
+                "bench_pareto", f"{label}, accuracy max and params min on the digits table, {r['trials']} trials: hypervolume "
+                f"of its front / the table's front's, reference at {where} (mean of {r['seeds']} seeds; min)",
+                f"{numbers['mean']:.3f} (min {numbers['min']:.3f})", "—" if name == "random" else f"`random` {random:.3f}",
+                "—" if name == "random" else f"{numbers['vs_random']:.2f}×", f"≥ {r['goal']}" if goal else "—",
+                met(numbers["mean"] >= r["goal"]) if goal else "—",
+            ))
+    return rows
+
+
 def search_rows(r: dict[str, Any]) -> list[Row]:
     per_trial, ratios = r["s_per_trial"], r["ratios"]
     budget = f"{r['trials']} trials × {r['epochs']} epochs"
@@ -201,6 +221,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], lis
     "bench_run": ([], ["--runs", "6"], run_rows),
     "bench_steptime": ([], ["--steps", "100", "--rounds", "5"], steptime_rows),
     "bench_samplers": (["--seeds", "100", "--budgets", str(SAMPLER_BUDGET)], ["--seeds", "20", "--budgets", str(SAMPLER_BUDGET)], samplers_rows),
+    "bench_pareto": ([], ["--seeds", "3"], pareto_rows),
     "bench_search": ([], ["--trials", "3"], search_rows),
     "bench_pictures": ([], ["--runs", "5"], pictures_rows),
 }
@@ -220,6 +241,7 @@ writes its key numbers).  Run them with the `bench` extra installed:
 | `bench_run.py` | `nas-annotate run` of a small annotated script, with a warm and a cold cache, against `python` on the same script pre-expanded (medians) | warm: ≤ 100 ms more |
 | `bench_steptime.py` | training-step time of the digits trial built from generated code, in the chosen form (`expand --choice`) and the run-time form (what `run` executes), and of its supernet (one-shot search), against the same model written by hand in Keras | ratio 1.00 ± 0.03; the supernet ≤ the widest layer's number of candidates |
 | `bench_samplers.py` | how many seeds of each sampler reach the toy trial's optimum (one of 3,750 architectures) within a budget of trials, in process | `tpe` and `evolution` more often than `random` |
+| `bench_pareto.py` | two objectives, accuracy (max) and params (min), on the digits space: the hypervolume of the front each multi-objective sampler (and `random`) finds in 40 trials, as a fraction of the table's own front's (reference point at the table's worst accuracy and largest model; and, telling the samplers apart, 10% beyond the table front's worst), with the digits table and each architecture's parameter count (`benchmarks/data/digits_params.csv`) as the lookup: ask/tell in process, no training | `tpe` (multi-objective TPE, the default): ≥ 0.9 |
 | `bench_search.py` | the digits search end to end, under Keras Tuner's `RandomSearch` (a hand-written hypermodel) and under `nas-annotate search --sampler random`, same budget and training: wall time per trial | ≤ 1.1× Keras Tuner's |
 | `bench_pictures.py` | `nas-annotate draw` of the ENAS macro spaces (5 and 12 layers) to SVG, a new process each time (median); `nas-annotate dashboard`'s first page of a 1,000-trial study made as `search` makes them (pictures and notes attached), from a fresh server, in headless Chromium where installed | draw ≤ 300 ms; the first page ≤ 2 s |
 | `bench_oneshot.py` | darts, enas, tpe, evolution and random searching the digits space for real (several seeds), each judged by the digits table at TPE-8's wall time: the table accuracy and percentile of the architecture returned, and enas's Kendall τ between its shared-weight scores and the table. About 40 minutes: its rows come from the committed run in `benchmarks/data/oneshot.json` (command and machine inside), not rerun by `table.py` | darts and enas: ≥ TPE-8's accuracy (median), in the top quarter, within TPE-8's time; enas τ ≥ 0.3 |
