@@ -321,3 +321,26 @@ def test_a_server_gone_past_the_bound_stops_the_search_and_the_rerun_resumes(tri
     assert [(t.state.name, t.user_attrs.get("error")) for t in trials] == [
         ("COMPLETE", None), ("COMPLETE", None), ("FAIL", "its search process died"), ("COMPLETE", None)
     ]
+
+
+def test_two_objective_searches_share_a_study_and_a_rerun_resumes_it(tmp_path, database):
+    costly = base.HERE / "fixtures" / "search" / "costly.py"
+    objectives = ["--objective", "accuracy:max", "--objective", "cost:min"]
+    machines = [tmp_path / "machine-a", tmp_path / "machine-b"]
+    searches = [
+        subprocess.Popen(_command(costly, out, database, "-n", "4", "-s", "tpe", "--seed", str(seed), "-q", *objectives),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base.environment())
+        for seed, out in enumerate(machines)
+    ]
+    for search in searches:
+        _, stderr = search.communicate(timeout=120)
+        assert search.returncode == 0, stderr
+    rerun = subprocess.run(_command(costly, machines[0], database, "-n", "2", *objectives),
+                           check=False, capture_output=True, text=True, env=base.environment())
+    assert rerun.returncode == 0, rerun.stderr
+    assert "(8 trial(s) already there)" in rerun.stderr
+    study = optuna.load_study(study_name="shared", storage=database)
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"] and study.user_attrs["objectives"] == ["accuracy", "cost"]
+    assert sorted((t.number, t.state.name) for t in study.trials) == [(n, "COMPLETE") for n in range(10)]
+    document = json.loads((machines[0] / "results.json").read_text())
+    assert set(document["front"]) == {t.number for t in study.best_trials}, "Optuna's own front"
