@@ -9,7 +9,6 @@ directions), and a rerun that names others is refused.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -139,7 +138,3 @@ def number(value: float | None) -> str:
         return f"{int(value):,}"
     return f"{value:.4g}"
 
-
-def environment(objectives: list[Objective]) -> str:
-    """The value of NAS_ANNOTATE_OBJECTIVES for the trials: the objectives' names."""
-    return json.dumps([objective.name for objective in objectives])
