@@ -199,8 +199,9 @@ def draw_command(paths: tuple[str, ...], output: str, choice: str | None, only_c
 @click.argument("out_dir", required=False, metavar="[OUT_DIR]")
 @click.option("--storage", metavar="URL", help="The study storage (an Optuna RDB URL) instead of a search's output directory.")
 @click.option("--artifacts", metavar="DIR", help="Where the trials' pictures are (default: OUT_DIR/artifacts).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port to listen on (0: any free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR", help="The address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, metavar="N",
+              help="The port to listen on (0: any free one).")
 def dashboard_command(out_dir: str | None, storage: str | None, artifacts: str | None, host: str, port: int) -> None:
     """Watch a running or finished search in the browser: optuna-dashboard on its study, with
     each trial's architecture (its choice, and its picture) shown. Ctrl-C stops it."""
@@ -288,10 +289,9 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
     """
     import importlib.util
 
-    missing = [name for name in ("optuna", "matplotlib", "tqdm", "optuna_dashboard") if importlib.util.find_spec(name) is None]
+    missing = [name for name in ("optuna", "matplotlib", "tqdm") if importlib.util.find_spec(name) is None]
     if missing:
-        names = ", ".join(name.replace("_", "-") for name in missing)
-        raise click.ClickException(f"search needs {names}: pip install 'nas-annotate[search]'")
+        raise click.ClickException(f"search needs {', '.join(missing)}: pip install 'nas-annotate[search]'")
     from .diagnostics import CompileError
     from .search import Options, SearchProblem, search
 

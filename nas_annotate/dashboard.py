@@ -37,16 +37,18 @@ class Dashboard:
     artifacts: str | None
 
     def serve(self) -> None:
-        """Serve until Ctrl-C or SIGTERM, then close the socket."""
-        previous = signal.signal(signal.SIGTERM, _interrupt) if threading.current_thread() is threading.main_thread() else None
+        """Serve until Ctrl-C (SIGINT, even where a shell started it in the background) or
+        SIGTERM, then close the socket."""
+        stops = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+        previous = {number: signal.signal(number, _interrupt) for number in stops}
         try:
             self.server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
         finally:
             self.server.server_close()
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

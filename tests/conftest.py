@@ -22,7 +22,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "psycopg2": ("psycopg2-binary", "test"),
     "playwright": ("playwright", "test"),
 }
-SEARCH = ("optuna", "matplotlib", "tqdm", "optuna_dashboard")  # what `nas-annotate search` needs
+SEARCH = ("optuna", "matplotlib", "tqdm")  # what `nas-annotate search` needs
 
 
 def missing(*modules: str) -> str | None:
