@@ -207,10 +207,12 @@ def pictures_rows(r: dict[str, Any]) -> list[Row]:
             f"{r[f'{name}_ms'] / r['python_pass_ms']:.1f}×", "≤ 300 ms", met(r[f"{name}_ms"] <= 300))
         for name, path in (("enas_macro", "examples/seed/enas_macro.py"), ("enas_macro12", "the 12-layer ENAS macro space"))
     ]
-    first = r["dashboard_browser_ms"] if r["dashboard_browser_ms"] is not None else r["dashboard_http_ms"]
-    how = "in headless Chromium until it shows" if r["dashboard_browser_ms"] is not None else "the page and its trials' request"
-    rows.append(Row("bench_pictures", f"`nas-annotate dashboard`: first page of a {r['trials']:,}-trial study ({how})",
-                    ms(first), "", "", "≤ 2 s", met(first <= 2000)))
+    served = r["dashboard_http_ms"]
+    rows.append(Row("bench_pictures", f"`nas-annotate dashboard`, fresh server: the first page of a {r['trials']:,}-trial study "
+                    "and its trials (`/api/studies/ID`)", ms(served), "—", "—", "≤ 2 s", met(served <= 2000)))
+    if r["dashboard_browser_ms"] is not None:
+        rows.append(Row("bench_pictures", "the same page in headless Chromium until its trial list shows (optuna-dashboard's "
+                        "6 MB script included)", ms(r["dashboard_browser_ms"]), "—", "—", "—", "—"))
     return rows
 
 
