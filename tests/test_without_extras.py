@@ -34,6 +34,8 @@ SELECTION = [
     "tests/test_examples_nni_form.py",
     "tests/test_readme.py",
     "tests/test_nni_interop.py",
+    "tests/test_draw.py",
+    "tests/test_dashboard.py",
 ]
 
 
