@@ -12,6 +12,7 @@ that a dot joins at each source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Union
 
 from .graph import AGGREGATE, CANDIDATE, FIXED, FLOW, LAYER, POST_PROCESS, VARIABLE, Edge, Graph, Node
 
@@ -89,11 +90,16 @@ class Circle:
     opacity: float = 1.0
 
 
+Item = Union[Rect, Text, Path, Polygon, Circle]
+
+
 @dataclass
 class Scene:
+    """What to draw, in order, on a `width` × `height` canvas (pixels at 1×)."""
+
     width: float
     height: float
-    items: list = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
 
 @dataclass
@@ -186,7 +192,7 @@ def layout(graph: Graph, title: str = "") -> Scene:
     return scene
 
 
-def _shifted(item, dx: float, dy: float):
+def _shifted(item: Item, dx: float, dy: float) -> Item:
     if isinstance(item, (Rect, Text, Circle)):
         item.x += dx
         item.y += dy
@@ -197,7 +203,7 @@ def _shifted(item, dx: float, dy: float):
     return item
 
 
-def _module(graph: Graph, module: str, cluster: bool) -> tuple[list, float, float]:
+def _module(graph: Graph, module: str, cluster: bool) -> tuple[list[Item], float, float]:
     """The items of one module at the origin, and their width and height."""
     nodes = [node for node in graph.nodes if node.module == module]
     ids = {node.id for node in nodes}
@@ -256,12 +262,12 @@ def _module(graph: Graph, module: str, cluster: bool) -> tuple[list, float, floa
     for box in boxes.values():
         box.x += PAD_X - left + (8.0 if cluster else 0.0)
         box.y += head + (8.0 if cluster else 0.0)
-    items: list = []
+    items: list[Item] = []
     corridor = max(box.x + box.w for box in boxes.values()) + CORRIDOR
     lanes = _edges(items, edges, boxes, units, unit_of, corridor, graph.decided)
     width = corridor + lanes * LANE_GAP + (8.0 if cluster else 0.0)
     height = max(box.y + box.h for box in boxes.values()) + (8.0 if cluster else 0.0)
-    shapes: list = []
+    shapes: list[Item] = []
     if cluster:
         shapes.append(Rect(0.0, 0.0, width, height, "#fafafa", "#d1d5db", radius=6.0, width=1.0))
         shapes.append(Text(8.0, 17.0, module, color=MUTED, bold=True))
@@ -274,11 +280,11 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _draw_box(box: _Box, decided: bool) -> list:
+def _draw_box(box: _Box, decided: bool) -> list[Item]:
     node = box.node
     fill, stroke = STYLE[node.kind]
     opacity = 1.0 if node.chosen else 0.35
-    shapes: list = [Rect(box.x, box.y, box.w, box.h, fill, stroke, 8.0 if node.kind == VARIABLE else 4.0, opacity)]
+    shapes: list[Item] = [Rect(box.x, box.y, box.w, box.h, fill, stroke, 8.0 if node.kind == VARIABLE else 4.0, opacity)]
     for index, row in enumerate(box.rows):
         base = box.y + PAD_Y + index * LINE + FONT
         x = box.x + PAD_X
@@ -313,7 +319,7 @@ def _arrow(x: float, y: float, dx: float, dy: float, color: str, opacity: float)
                    color, opacity)
 
 
-def _edges(items: list, edges: list[Edge], boxes: dict[str, _Box], units: dict[str, _Unit], unit_of: dict[str, str],
+def _edges(items: list[Item], edges: list[Edge], boxes: dict[str, _Box], units: dict[str, _Unit], unit_of: dict[str, str],
            corridor: float, decided: bool) -> int:
     """Add every edge's drawing to `items`; return how many lanes the long ones took."""
     short: list[Edge] = []
@@ -332,7 +338,7 @@ def _edges(items: list, edges: list[Edge], boxes: dict[str, _Box], units: dict[s
     for group in (outgoing, incoming):
         for node_id, group_edges in group.items():
             group_edges.sort(key=lambda e: boxes[e.target if group is outgoing else e.source].x)
-    drawn: list[tuple[bool, list]] = []
+    drawn: list[tuple[bool, list[Item]]] = []
     for edge in short:
         source, target = boxes[edge.source], boxes[edge.target]
         sx = _port(source, outgoing[edge.source].index(edge), len(outgoing[edge.source]))
