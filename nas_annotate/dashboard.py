@@ -3,6 +3,7 @@ served until Ctrl-C, with the pictures each trial was given (the search's artifa
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -68,6 +69,8 @@ def open_dashboard(out_dir: str | None, storage_url: str | None, host: str = "12
 
     if (out_dir is None) == (storage_url is None):
         raise DashboardProblem("give a search's output directory or --storage URL (one of them)")
+    if artifacts is not None and not os.path.isdir(artifacts):
+        raise DashboardProblem(f"--artifacts {artifacts}: no such directory")
     if out_dir is not None:
         if not os.path.isdir(out_dir):
             raise DashboardProblem("no such directory")
@@ -86,17 +89,17 @@ def open_dashboard(out_dir: str | None, storage_url: str | None, host: str = "12
         raise DashboardProblem(f"cannot open the study storage {shown!r}: {_reason(exc, storage_url)}") from None
     if not summaries:
         raise DashboardProblem(f"no study in {shown}")
-    store = FileSystemArtifactStore(artifacts) if artifacts is not None and os.path.isdir(artifacts) else None
+    store = FileSystemArtifactStore(artifacts) if artifacts is not None else None  # a search's own may come with its first trial
     app = wsgi(storage, artifact_store=store)
     try:
         server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
     except OSError as exc:
-        hint = " (another program uses it: choose another --port)" if exc.errno in (98, 48) else ""
+        hint = " (another program uses it: choose another --port)" if exc.errno == errno.EADDRINUSE else ""
         raise DashboardProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
     bound = server.server_address[1]
     studies = [(s._study_id, s.study_name, s.n_trials) for s in summaries]
     shown_host = f"[{host}]" if ":" in host else host
-    return Dashboard(server, f"http://{shown_host}:{bound}/dashboard/", studies, shown, artifacts if store is not None else None)
+    return Dashboard(server, f"http://{shown_host}:{bound}/dashboard/", studies, shown, artifacts)
 
 
 def main(out_dir: str | None, storage_url: str | None, host: str, port: int, artifacts: str | None) -> int:
@@ -108,7 +111,7 @@ def main(out_dir: str | None, storage_url: str | None, host: str, port: int, art
         return 1
     for study_id, name, trials in dashboard.studies:
         print(f"study {name!r}: {trials} trial(s): {dashboard.url}studies/{study_id}", file=sys.stderr)
-    pictures = f"pictures from {dashboard.artifacts}" if dashboard.artifacts else "no trial pictures (no artifact store)"
+    pictures = f"pictures from {dashboard.artifacts}" if dashboard.artifacts else "no pictures: --artifacts DIR serves them"
     print(f"nas-annotate: dashboard of {dashboard.storage_url} at {dashboard.url} ({pictures}); Ctrl-C stops it",
           file=sys.stderr, flush=True)
     dashboard.serve()

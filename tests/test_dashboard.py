@@ -127,6 +127,11 @@ def test_a_port_in_use(finished):
     assert line == f"{finished}: error: cannot listen on 127.0.0.1:{port}: Address already in use (another program uses it: choose another --port)"
 
 
+def test_an_artifact_directory_that_is_not_there(finished):
+    line = one_line_error(run_dashboard("--storage", f"sqlite:///{finished}/study.db", "--artifacts", str(finished / "nope")))
+    assert line == f"nas-annotate: error: --artifacts {finished / 'nope'}: no such directory"
+
+
 def test_neither_or_both_sources(finished):
     assert one_line_error(run_dashboard()).endswith("give a search's output directory or --storage URL (one of them)")
     both = run_dashboard(str(finished), "--storage", f"sqlite:///{finished}/study.db")
