@@ -283,8 +283,8 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
     """Search the architectures of SCRIPT: run it once per trial with a choice from the
     sampler, read what it reports (nas_annotate.report or @nni.report_final_result), and
     write a leaderboard, the best choice, the best script and a plot to the output directory.
-
     With two or more --objective, the leaderboard is the Pareto front, and pareto/ holds its members.
+
     Options for the script itself go after `--`.
     """
     import importlib.util
