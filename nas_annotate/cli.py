@@ -39,6 +39,12 @@ def _produce(make: Callable[[], bytes], output: str | None, sources: tuple[str, 
     _emit(data, output, sources)
 
 
+def _pass_through(path: str, output: str | None) -> None:
+    """Write a file that has nothing to compile as it is."""
+    with open(path, "rb") as handle:
+        _emit(handle.read(), output, (path,))
+
+
 def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
     from .diagnostics import CompileError
     from .files import write_output
@@ -135,8 +141,7 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     from .files import nothing_to_compile
 
     if nothing_to_compile([file]):  # the file itself (a choice has nothing to choose), without the compiler
-        with open(file, "rb") as handle:
-            _emit(handle.read(), output, (file,))
+        _pass_through(file, output)
         return
     from .api import expand as expand_file
 
@@ -173,8 +178,7 @@ def freeze_command(path: str, choice: str, output: str | None, keep_reports: boo
         click.echo(f"wrote {len(written)} file(s) into {output}", err=True)
         return
     if nothing_to_compile([path]):  # nothing to freeze: the file itself, without the compiler or libcst
-        with open(path, "rb") as handle:
-            _emit(handle.read(), output, (path,))
+        _pass_through(path, output)
         return
     from .freeze import Options, freeze
 

@@ -29,7 +29,7 @@ def _model_classes() -> tuple[type, ...]:
     )
 
 
-def _inner(model: Any) -> list[Any]:
+def inner_layers(model: Any) -> list[Any]:
     """Every layer inside `model`, at any depth."""
     flatten = getattr(model, "_flatten_layers", None)
     if flatten is not None:
@@ -53,7 +53,7 @@ def model_params() -> int:
         raise NoModel(f"the trial imported no Keras, so there is no model to count: {HOW}")
     gc.collect()
     models = [item for item in gc.get_objects() if isinstance(item, classes) and getattr(item, "built", False)]
-    nested = {id(layer) for model in models for layer in _inner(model)}
+    nested = {id(layer) for model in models for layer in inner_layers(model)}
     top = [model for model in models if id(model) not in nested]
     if not top:
         raise NoModel(f"no built Keras model is alive at this report: {HOW}")

@@ -24,6 +24,7 @@ import random
 import time
 from typing import Any, Iterator, Sequence
 
+from .counting import inner_layers
 from .supernet import Supernet, SupernetError
 
 Path = dict[str, tuple[int, tuple[int, ...]]]
@@ -308,7 +309,7 @@ class Run:
         count = int(self.options["recalibrate"])
         if not count or self.train is None:
             return
-        norms = [layer for layer in _all_layers(self.model) if isinstance(layer, keras.layers.BatchNormalization)]
+        norms = [layer for layer in inner_layers(self.model) if isinstance(layer, keras.layers.BatchNormalization)]
         if not norms:
             return
         saved = [layer.momentum for layer in norms]
@@ -405,12 +406,6 @@ def _evaluate(model: Any, x: Any, y: Any) -> tuple[float, str]:
         if "acc" in name:
             return float(value), name
     return -float(results["loss"]), "-loss"
-
-
-def _all_layers(model: Any) -> list[Any]:
-    if hasattr(model, "_flatten_layers"):
-        return list(model._flatten_layers(include_self=False, recursive=True))
-    return list(getattr(model, "layers", []))
 
 
 _ORIGINAL: dict[str, Any] = {}
