@@ -55,9 +55,13 @@ class Places:
         self.module_bindings: dict[str, int] = {}  # name -> how many statements bind it at module level
         self.inner_bindings: set[str] = set()  # names functions, classes and imports in functions bind
         self.definitions: set[str] = set()  # module-level names a definition pruning may remove binds
+        self.spans: dict[int, tuple[int, int, int]] = {}  # id(libcst statement) -> (first leading line, first line, last line)
+        self.exact = True  # whether the spans tile the file (see `text`)
         if module.header:
             self.slots.append(Slot(module, -1, 1, len(module.header)))
-        self._block(module, module.body, tree.body, len(module.header))
+        last = self._block(module, module.body, tree.body, len(module.header))
+        if module.body and last != len(source.lines):
+            self.exact = False
 
     # --- the walk -------------------------------------------------------------------------
 
@@ -65,6 +69,7 @@ class Places:
         """Map one block; return its last line (nested footers included). `end`: the line
         before the block, for a block that is empty (a module of comments)."""
         k = 0
+        before = end if isinstance(owner, cst.Module) else None  # the line before the block's first statement, when known
         for index, statement in enumerate(body):
             self.parents[id(statement)] = owner
             if isinstance(statement, cst.SimpleStatementLine):
@@ -88,10 +93,17 @@ class Places:
                             self._bind(name, True)
                 decorators = getattr(node, "decorator_list", None)
                 start = decorators[0].lineno if decorators else node.lineno
+                if decorators and not self.source.line(start).lstrip().startswith("@"):
+                    self.exact = False  # a decorator whose expression starts below its `@`
                 end = self._compound(statement, node)  # type: ignore[arg-type]
             leading = statement.leading_lines  # type: ignore[attr-defined]
             if leading:
                 self.slots.append(Slot(owner, index, start - len(leading), len(leading)))
+            first = start - len(leading)
+            if before is not None and first != before + 1:
+                self.exact = False  # e.g. a line continued past the statement's end
+            self.spans[id(statement)] = (first, start, end)
+            before = end
         footer = getattr(owner, "footer", ())
         if footer:
             self.slots.append(Slot(owner, None, end + 1, len(footer)))
@@ -159,6 +171,17 @@ class Places:
         return end
 
     # --- lookups --------------------------------------------------------------------------
+
+    def text(self, statement: cst.CSTNode, leading: bool) -> str | None:
+        """The file's text of a statement libcst parsed (from its leading lines, or from its
+        own first line, through its nested footers): what libcst would print for it, taken
+        from the file instead. None when the spans are not known to be exact: every
+        statement's lines must follow its predecessor's, and the module's last end the file."""
+        span = self.spans.get(id(statement)) if self.exact else None
+        if span is None:
+            return None
+        offsets = self.source.line_offsets
+        return self.source.text[offsets[span[0 if leading else 1] - 1] : offsets[span[2]]]
 
     def at(self, line: int, col: int) -> ast.stmt | None:
         """The simple statement starting at (line, 0-based character column)."""

@@ -264,7 +264,7 @@ class Plan:
         visit.add(id(self.module))
         for node in self.edited:
             visit.update(id(n) for n in self.places.ancestors(node))
-        return self.module.visit(Rewrite(self.replace, self.blocks, visit))  # type: ignore[return-value]
+        return self.module.visit(Rewrite(self.replace, self.blocks, visit, self.places.text))  # type: ignore[return-value]
 
 
 def _keep_parens(old: cst.CSTNode, new: cst.BaseExpression) -> cst.BaseExpression:

@@ -14,12 +14,15 @@ which is also where the comment and blank lines above them go:
 - a pruned definition takes the comment lines directly above it (its description) with it;
 - where removing lines brings two runs of blank lines together, the longer run is kept, not
   their sum; a block left empty gets `pass`.
+
+A statement of a rebuilt block that no edit touched is printed as the file's own text of it
+(`Verbatim`), which is what libcst would print for it, without walking its nodes again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
@@ -38,6 +41,35 @@ class Lines:
     pruned: bool = False
 
 
+Text = Callable[[cst.CSTNode, bool], Optional[str]]  # a parsed statement's text in the file (see `Places.text`)
+
+
+@dataclass(frozen=True)
+class Verbatim(cst.BaseStatement):
+    """An untouched statement as the text libcst parsed it from, with new `leading_lines`
+    (or, when `text` includes its own, none). Only printed: it has no children to visit."""
+
+    text: str
+    leading_lines: Sequence[cst.EmptyLine] = ()
+
+    def _visit_and_replace_children(self, visitor: cst.CSTVisitorT) -> Verbatim:
+        return self
+
+    def _codegen_impl(self, state: cst.CodegenState) -> None:  # type: ignore[override]
+        for line in self.leading_lines:
+            line._codegen(state)
+        state.add_token(self.text)
+
+
+def kept(statement: cst.BaseStatement, leading: Sequence[cst.EmptyLine], text: Text) -> cst.BaseStatement:
+    """An untouched statement of a rebuilt block, under `leading` lines."""
+    if leading is statement.leading_lines or list(leading) == list(statement.leading_lines):  # type: ignore[attr-defined]
+        whole = text(statement, True)
+        return statement if whole is None else Verbatim(whole)
+    own = text(statement, False)
+    return statement.with_changes(leading_lines=leading) if own is None else Verbatim(own, leading)
+
+
 @dataclass
 class BlockPlan:
     """The edits of one block (a module, an indented block or a one-line suite)."""
@@ -51,10 +83,10 @@ class BlockPlan:
         small = site.small if site.small is not None else 0
         self.smalls.setdefault(site.index if not isinstance(site.owner, cst.SimpleStatementSuite) else 0, {})[small] = lines
 
-    def apply(self, owner: Owner) -> Owner:
+    def apply(self, owner: Owner, text: Text) -> Owner:
         if isinstance(owner, cst.SimpleStatementSuite):
             return _suite(owner, self.smalls.get(0, {}))
-        return _block(owner, self)
+        return _block(owner, self, text)
 
 
 def _comment_line(text: str) -> cst.EmptyLine:
@@ -172,7 +204,7 @@ def _suite(suite: cst.SimpleStatementSuite, edits: dict[int, Lines]) -> cst.Simp
     return suite.with_changes(body=_semicolons(smalls, suite.body))
 
 
-def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan) -> cst.Module | cst.IndentedBlock:
+def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan, text: Text) -> cst.Module | cst.IndentedBlock:
     body: list[cst.BaseStatement] = []
     carry: list[cst.EmptyLine] = []
     header: list[cst.EmptyLine] = list(owner.header) if isinstance(owner, cst.Module) else []
@@ -195,7 +227,7 @@ def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan) -> cst.Module
                 lines, carry = _edit_line(statement, plan.smalls[i], leading)  # type: ignore[arg-type]
                 body.extend(lines)
             else:
-                body.append(statement.with_changes(leading_lines=leading) if leading != list(statement.leading_lines) else statement)
+                body.append(kept(statement, leading, text))
         body.extend(plan.after.get(i, ()))
     footer = list(owner.footer)
     if carry and not any(line.comment for line in footer):
@@ -213,13 +245,14 @@ def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan) -> cst.Module
 class Rewrite(cst.CSTTransformer):
     """Applies the edits: `replace` maps a node's id to a function of the node (its children
     already rewritten), `plans` a block's id to its plan; only nodes whose id is in `visit`
-    have their children visited."""
+    have their children visited; `text` gives an untouched statement's text."""
 
-    def __init__(self, replace: dict[int, Callable[[cst.CSTNode], cst.CSTNode]], plans: dict[int, BlockPlan], visit: set[int]) -> None:
+    def __init__(self, replace: dict[int, Callable[[cst.CSTNode], cst.CSTNode]], plans: dict[int, BlockPlan], visit: set[int], text: Text) -> None:
         super().__init__()
         self.replace = replace
         self.plans = plans
         self.visit = visit
+        self.text = text
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return id(node) in self.visit
@@ -231,5 +264,8 @@ class Rewrite(cst.CSTTransformer):
             updated_node = function(updated_node)
         plan = self.plans.get(key)
         if plan is not None:
-            updated_node = plan.apply(updated_node)  # type: ignore[arg-type]
+            updated_node = plan.apply(updated_node, self.text)  # type: ignore[arg-type]
+        elif isinstance(updated_node, (cst.Module, cst.IndentedBlock)):  # on the way to an edit
+            body = [kept(s, s.leading_lines, self.text) for s in updated_node.body]  # type: ignore[attr-defined]
+            updated_node = updated_node.with_changes(body=body)
         return updated_node
