@@ -7,10 +7,12 @@ each layer's first candidate chosen) in process, and times it against libcst's
 `parse_module(text).code` of the same text, run by run in the same process (interleaved;
 best and median; the ratio is the median of the runs' paired ratios). The goal: <= 1.5x.
 
-Then where freeze's time goes, stage by stage, each against the round trip run beside it: the compiler's analysis (locate, parse, validate:
-the same work `extract` and `expand` do, see bench_compiler.py), the choice, `ast.parse` (the
-statement map's line numbers), libcst's parse, planning the edits (building the chosen
-statements), the rewrite, and printing the module. And the same for examples/digits/train.py,
+Then where freeze's time goes, stage by stage, each against the round trip run beside it: the
+compiler's analysis (locate, parse, validate: the same work `extract` and `expand` do, see
+bench_compiler.py; its `ast` tree gives freeze's statement map its line numbers), the choice,
+hollowing the text (freeze/hollow.py: untouched statements become `...` on the same lines,
+when pruning cannot run), libcst's parse of that text, planning the edits (writing the chosen
+statements), the rewrite, and printing the module (untouched statements as the file's text). And the same for examples/digits/train.py,
 a realistic trial (3 layers in 140 lines), where pruning runs libcst's scope analysis.
 
 This is a script, not a test: it prints numbers (it only checks that the output is valid).
@@ -19,7 +21,6 @@ This is a script, not a test: it prints numbers (it only checks that the output 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import platform
@@ -36,10 +37,12 @@ from bench_compiler import choice_for, generate, interleaved, ms  # noqa: E402
 
 
 def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
-    """The best time of each stage of freeze (internal API: may drift)."""
+    """The median time of each stage of freeze against the round trip (internal API: may drift)."""
     import libcst
 
     from nas_annotate.choice import load_choice, resolve
+    from nas_annotate.freeze import _without_collector
+    from nas_annotate.freeze.hollow import hollowed, pruning_may_run
     from nas_annotate.freeze.plan import Plan
     from nas_annotate.freeze.prune import prune
     from nas_annotate.keys import module_name
@@ -51,11 +54,12 @@ def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
     analysis = analyse(source, module)
     document = load_choice(choice)
     decisions = resolve(document, module, analysis.layers, analysis.params)
-    tree = ast.parse(source.text)
-    parsed = libcst.parse_module(source.text)
+    hollow = None if pruning_may_run(analysis) else hollowed(analysis)
+    text = source.text if hollow is None else hollow
+    parsed = libcst.parse_module(text)
 
     def plan() -> Plan:
-        made = Plan(analysis, tree, parsed, decisions, False)
+        made = Plan(analysis, analysis.tree, parsed, decisions, False)
         prune(made, frozenset())
         return made
 
@@ -64,13 +68,21 @@ def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the compiler's analysis (locate, parse, validate)", lambda: analyse(source, module)),
         ("resolving the choice", lambda: resolve(document, module, analysis.layers, analysis.params)),
-        ("ast.parse (the statement map's lines)", lambda: ast.parse(source.text)),
-        ("libcst.parse_module", lambda: libcst.parse_module(source.text)),
+        ("hollowing the text (or not: pruning may run)", lambda: None if pruning_may_run(analysis) else hollowed(analysis)),
+        (f"libcst.parse_module ({'the whole text' if hollow is None else 'the hollowed text'})", lambda: libcst.parse_module(text)),
         ("planning the edits (and pruning)", plan),
-        ("the rewrite (one transformer)", made.rewrite),
+        ("the rewrite", made.rewrite),
         ("printing the module (.code)", lambda: rewritten.code),
     ]
-    measured = interleaved([("baseline", lambda: libcst.parse_module(source.text).code), *steps], runs)
+    def as_freeze_runs(fn: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            with _without_collector():  # as freeze runs every stage
+                return fn()
+
+        return run
+
+    timed = [(label, as_freeze_runs(fn)) for label, fn in steps]
+    measured = interleaved([("baseline", lambda: libcst.parse_module(source.text).code), *timed], runs)
     base = measured[0][1]
     return [(label, statistics.median(t / b for t, b in zip(times, base))) for label, times in measured[1:]]
 
@@ -114,7 +126,7 @@ def report(title: str, path: str, choice: str, runs: int) -> dict[str, float]:
     result["without_analysis_ms"] = result["ratio_without_analysis"] * result["baseline_best_ms"]
     result["floor_ratio"] = analysis + steps[2][1] + steps[3][1]
     print(f"  all stages: {total:.2f}x; without the compiler's analysis and the choice: {result['ratio_without_analysis']:.2f}x")
-    print(f"  the analysis, the choice, ast.parse and libcst's parse alone: {result['floor_ratio']:.2f}x")
+    print(f"  the analysis, the choice, hollowing and libcst's parse alone: {result['floor_ratio']:.2f}x")
     return result
 
 

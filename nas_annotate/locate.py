@@ -200,14 +200,20 @@ def _kind(text: str) -> str | None:
 
 def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
     """Every annotation of the file in source order, or the diagnostics that prevent it."""
+    found, diagnostics, _ = locate_tree(source)
+    return found, diagnostics
+
+
+def locate_tree(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic], ast.Module | None]:
+    """`locate`, and the file's `ast` module (None when it has no marker or does not parse)."""
     if not has_annotations(source.text):
-        return [], []
+        return [], [], None
     try:
         tree = ast.parse(source.text, filename=source.path)
     except SyntaxError as exc:
-        return [], [_syntax_diagnostic(source, exc)]
+        return [], [_syntax_diagnostic(source, exc)], None
     except ValueError as exc:  # a null byte: Python 3.10 raises ValueError, later versions SyntaxError
-        return [], [_syntax_diagnostic(source, SyntaxError(str(exc)))]
+        return [], [_syntax_diagnostic(source, SyntaxError(str(exc)))], None
     walker = _Walker(source)
     walker.walk(tree.body, -1, "")
     found = [_from_string(source, node, kind, scope, target) for node, kind, scope, target in walker.strings]
@@ -215,7 +221,7 @@ def locate(source: Source) -> tuple[list[RawAnnotation], list[Diagnostic]]:
     _from_comments(source, walker.stmts, found, diagnostics)
     found = [replace(a, context=walker.contexts.get(a.scope, "module")) for a in found]
     found.sort(key=lambda a: (a.region.line, a.region.col))
-    return _without_annotated_targets(source, found), diagnostics
+    return _without_annotated_targets(source, found), diagnostics, tree
 
 
 def _without_annotated_targets(source: Source, found: list[RawAnnotation]) -> list[RawAnnotation]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import warnings
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
-from .locate import locate
+from .locate import locate_tree
 from .model import Annotation, Hyperparameter, MutableLayer, Pos, Region
 from .parse import parse_body
 from .source import Source
@@ -21,6 +22,7 @@ class Analysis:
     module: str
     annotations: list[Annotation]
     diagnostics: list[Diagnostic]
+    tree: ast.Module | None = None  # the file's `ast` module, when it has a marker and parses
 
     @property
     def layers(self) -> list[MutableLayer]:
@@ -50,7 +52,7 @@ def analyse(source: Source, module: str) -> Analysis:
 
 
 def _analyse(source: Source, module: str) -> Analysis:
-    raw_annotations, diagnostics = locate(source)
+    raw_annotations, diagnostics, tree = locate_tree(source)
     annotations: list[Annotation] = []
     expressions: dict = {}
     built: dict = {}
@@ -85,7 +87,7 @@ def _analyse(source: Source, module: str) -> Analysis:
     keyed = [item for annotation in annotations for item in (*annotation.layers, *annotation.params)]
     problems = duplicate_keys(keyed) + _overlaps([p for a in annotations for p in a.params])
     diagnostics.extend(source.diagnostic(pos.line, pos.col, message) for pos, message in problems)
-    return Analysis(source, module, annotations, diagnostics)
+    return Analysis(source, module, annotations, diagnostics, tree)
 
 
 def _overlaps(params: list[Hyperparameter]) -> list[tuple[Pos, str]]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from nas_annotate.api import analyse_file, check
+from nas_annotate.choice import Param, decide_param, quantise
 from nas_annotate.freeze import Options, freeze
 
 
@@ -29,6 +31,90 @@ def _(text: str) -> str:
 
 
 CASES = [
+    # --- where the file's lines cannot be told from `ast` alone, libcst prints all ----------
+    Case(
+        "layout: a decorator whose expression starts below its @",
+        _('''
+            @(
+                deco
+            )
+            def f():
+                """@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""
+                return out
+
+
+            class C:  # c
+                """@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""
+                x = 1
+        '''),
+        {"m/f.out": {"layer": 1}, "m/C.out": {"layer": 0}},
+        _('''
+            @(
+                deco
+            )
+            def f():
+                out = b([[], []])
+                return out
+
+
+            class C:  # c
+                out = a([[], []])
+                x = 1
+        '''),
+    ),
+    Case(
+        "layout: a statement continued onto a blank line",
+        'x = 1 \\\n\n"""@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""\ny = 2\n',
+        {"m/out": {"layer": 1}},
+        "x = 1 \\\n\nout = b([[], []])\ny = 2\n",
+    ),
+    Case(
+        "layout: untouched code beside edited headers and blocks stays as written (libcst parses it hollowed)",
+        _('''
+            def f(total):
+                """@nni.function_choice(range(2), range(3), name=steps)"""
+                for i in range(2):
+                    total = [
+                        i,
+                    ]  # kept as written
+                else:
+                    done = 1;  more = 2
+                    if done: more = (
+                        3)
+                while total:
+                    """@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""
+                    x = {
+                      'k': 1}
+                else:
+                    y = x   # y
+                return total
+        '''),
+        {"m/f.steps": 1, "m/f.out": {"layer": 1}},
+        _('''
+            def f(total):
+                for i in range(3):
+                    total = [
+                        i,
+                    ]  # kept as written
+                else:
+                    done = 1;  more = 2
+                    if done: more = (
+                        3)
+                while total:
+                    out = b([[], []])
+                    x = {
+                      'k': 1}
+                else:
+                    y = x   # y
+                return total
+        '''),
+    ),
+    Case(
+        "layout: Windows line endings in multi-line statements around the edit",
+        'x = (1,\r\n     2)  # c\r\n"""@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""\r\ny = """\r\ntext\r\n"""\r\n',
+        {"m/out": {"layer": 0}},
+        'x = (1,\r\n     2)  # c\r\nout = a([[], []])\r\ny = """\r\ntext\r\n"""\r\n',
+    ),
     # --- layers: the chosen statement, laid out like the code around it ---------------------
     Case(
         "layer: the chosen candidate on the annotation's place, no padding",
@@ -650,3 +736,87 @@ def test_untouched_statements_keep_every_byte(tmp_path):
     layer = '"""@nni.mutable_layer {layer_choice: [os.path, sys.path], layer_output: out}"""\n'
     out = frozen(tmp_path, body + layer + body, {"m/out": {"layer": 0}})
     assert out == body + "out = os.path([[], []])\n" + body
+
+
+# --- the file's own text in place of libcst's printing ----------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _first_choice(path: str) -> dict:
+    """A valid choice of every layer and hyperparameter of `path`: the last candidate, the
+    most inputs, the last option (or the lower bound)."""
+    analysis = analyse_file(path)
+    choice: dict = {}
+    for layer in analysis.layers:
+        count = layer.input_num[1]
+        choice[layer.key] = {"layer": len(layer.layer_choice) - 1, "inputs": list(range(len(layer.input_candidates)))[:count]}
+    for param in analysis.params:
+        shape = Param.of(param)
+        choice[param.key] = len(shape.args) - 1 if shape.chooses else _number(shape)
+    return choice
+
+
+def _number(shape: Param) -> object:
+    """A value the hyperparameter takes: its first argument, its second, or 1."""
+    for value in (*shape.args[:2], 1.0):
+        if shape.dist.startswith("q"):
+            value = quantise(shape.dist, shape.args, value)
+        if not isinstance(decide_param(shape, value), str):
+            return value
+    raise AssertionError(f"no value for {shape}")
+
+
+SHORTCUT_FILES = sorted(
+    [str(p) for p in FIXTURES.rglob("*.py") if "without_extras" not in p.parts and "draw" not in p.parts]
+    + [str(p) for p in EXAMPLES.rglob("*.py")]
+)
+
+
+def _libcst_printed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Make freeze print every node with libcst (no span is trusted)."""
+    from nas_annotate.freeze import places
+
+    init = places.Places.__init__
+
+    def untrusted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        init(self, *args, **kwargs)
+        self.exact = False
+
+    monkeypatch.setattr(places.Places, "__init__", untrusted)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_the_files_text_is_what_libcst_prints_cases(case, tmp_path, monkeypatch):
+    """Untouched statements and compound statements' own lines are taken from the file
+    (rewrite.Verbatim, rewrite.Framed): exactly what libcst prints for them."""
+    shortcut = frozen(tmp_path, case.source, case.choice, case.options)
+    _libcst_printed(monkeypatch)
+    assert frozen(tmp_path, case.source, case.choice, case.options) == shortcut
+
+
+@pytest.mark.parametrize("path", SHORTCUT_FILES, ids=lambda p: str(Path(p).relative_to(Path(p).parents[2])))
+def test_the_files_text_is_what_libcst_prints_files(path, monkeypatch):
+    analysis = analyse_file(path)
+    if not analysis.annotations or analysis.diagnostics:
+        pytest.skip("no annotation to freeze" if not analysis.annotations else "an invalid fixture")
+    document = json.dumps(_first_choice(path))
+    shortcut = freeze(path, document)
+    _libcst_printed(monkeypatch)
+    assert freeze(path, document) == shortcut
+
+
+@pytest.mark.parametrize("path", [p for p in SHORTCUT_FILES if "/examples/" in p], ids=lambda p: Path(p).parent.name + "/" + Path(p).name)
+def test_the_examples_take_the_shortcut(path):
+    """The statement spans of ordinary code tile the file, so the shortcut is taken."""
+    import libcst
+
+    from nas_annotate.freeze.places import Places
+    from nas_annotate.source import Source
+
+    analysis = analyse_file(path)
+    if analysis.tree is None:
+        pytest.skip("no annotation")
+    source = Source.read(path)
+    assert Places(source, analysis.tree, libcst.parse_module(source.text)).exact

@@ -15,11 +15,9 @@ parses the file, rewrites it and analyses its scopes. Only this package imports 
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import gc
 import os
-import warnings
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
@@ -34,6 +32,7 @@ from ..locate import has_annotations, syntax_errors
 from ..pipeline import analyse
 from ..source import Source
 from .exports import ALL, exported_names, imported_by_others
+from .hollow import hollowed, pruning_may_run
 from .plan import Plan
 from .prune import prune
 
@@ -63,10 +62,11 @@ def libcst_syntax() -> str:
     return f"libcst {installed} (which reads {match.group(0)} syntax)" if match else f"libcst {installed}"
 
 
-def _parse(source: Source) -> cst.Module:
-    """The file as libcst's module; what libcst cannot parse is a diagnostic."""
+def _parse(source: Source, text: str | None = None) -> cst.Module:
+    """The file (or `text`, its hollowed form) as libcst's module; what libcst cannot parse is a
+    diagnostic."""
     try:
-        return cst.parse_module(source.text)
+        return cst.parse_module(source.text if text is None else text)
     except cst.ParserSyntaxError as exc:
         line, col = exc.raw_line, exc.raw_column + 1
         reason = str(exc.message).removeprefix("parser error: ")
@@ -86,11 +86,19 @@ def _frozen(source: Source, module: str, document: ChoiceDocument, options: Opti
     if not analysis.annotations:
         return None
     decisions = resolve(document, analysis.module, analysis.layers, analysis.params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tree = ast.parse(source.text, filename=source.path)
-    parsed = _parse(source)
-    plan = Plan(analysis, tree, parsed, decisions, options.keep_reports)
+    tree = analysis.tree
+    assert tree is not None  # a file with annotations parsed
+    hollow = hollowed(analysis) if options.keep_unused or not pruning_may_run(analysis) else None
+    plan = None
+    if hollow is not None:
+        try:
+            plan = Plan(analysis, tree, _parse(source, hollow), decisions, options.keep_reports)
+        except CompileError:
+            plan = None  # libcst's message is about the file as written
+        if plan is not None and not plan.places.exact:
+            plan = None  # the file's text cannot stand in for the placeholders
+    if plan is None:
+        plan = Plan(analysis, tree, _parse(source), decisions, options.keep_reports)
     if not options.keep_unused:
         own = exported_names(tree)
         protected = ALL if own is ALL or exported is ALL else frozenset(own | (exported or frozenset()))
@@ -121,16 +129,17 @@ def _read(path: str) -> bytes:
 
 
 @contextlib.contextmanager
-def _collecting_less() -> Iterator[None]:
-    """Fewer runs of the cyclic garbage collector while trees of tens of thousands of nodes
-    (which hold no cycles) are built: the collector otherwise walks them again and again
-    (a fifth of freeze's time on the benchmark's module). mypy does the same."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+def _without_collector() -> Iterator[None]:
+    """No runs of the cyclic garbage collector while trees of tens of thousands of nodes (which
+    hold no cycles) are built: it would walk them again and again for nothing (a fifth of
+    freeze's time on the benchmark's module). Cycles made meanwhile are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
 
 
 def freeze_files(
@@ -154,7 +163,7 @@ def freeze_files(
         parse_all = len(datas) > 1
     imports = imported_by_others(datas, names) if len(datas) > 1 else {}
     outputs: dict[str, bytes] = {}
-    with _collecting_less():
+    with _without_collector():
         for path, data in datas.items():
             try:
                 outputs[path] = _freeze_data(path, data, names[path], document, options, imports.get(names[path]), parse_all)

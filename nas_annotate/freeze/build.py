@@ -1,4 +1,4 @@
-"""The code that replaces an annotation in the frozen form, as libcst nodes.
+"""The code that replaces an annotation in the frozen form.
 
 A layer becomes the statement [what a layer computes](../../docs/language.md#what-a-layer-computes)
 says, written as one nested call: `cell2 = bn_relu([sep_conv(add([[cell1], [stem]]), kernel=3), [stem]])`.
@@ -7,111 +7,118 @@ the annotation writes them, before the layer's calls) whenever Python's own eval
 the nested call gives exactly that; otherwise the fewest expressions that must go first are
 bound to temporaries, as the line-preserving form (`expand --choice`) binds them all.
 
-Expressions are built from the compiler's parsed annotation (its `ast` nodes) directly, without
-a libcst parse; only shapes the builder does not know are parsed, once per spelling.
+The new statements are written from the compiler's parsed annotation (its `ast` nodes) as the
+text libcst would print for them (its default spacing), and enter the tree as `Code`
+statements: building libcst nodes only to print them again cost a third of freeze's time on
+the benchmark's module (docs/design.md). Shapes the writer does not know keep their label, the
+canonical spelling. A hyperparameter's chosen value, which goes inside a statement of the
+file, is a parsed libcst expression (`Builder.parse`).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Iterable
+from dataclasses import dataclass
+from typing import Callable, Iterable, Union
 
 import libcst as cst
 
 from ..choice import Decision
 from ..model import Expression, Hyperparameter, MutableLayer, Report, is_reference
 
-# shared by every node built (libcst's nodes are immutable; building a default for each is slow)
-_NO_SPACE = cst.SimpleWhitespace("")
-_SPACE = cst.SimpleWhitespace(" ")
-_EQUAL = cst.AssignEqual(whitespace_before=_NO_SPACE, whitespace_after=_NO_SPACE)
-_LEFT, _RIGHT = cst.LeftSquareBracket(_NO_SPACE), cst.RightSquareBracket(_NO_SPACE)
-_FUNC = {"whitespace_after_func": _NO_SPACE, "whitespace_before_args": _NO_SPACE}
-_ARG = {"whitespace_after_star": _NO_SPACE, "whitespace_after_arg": _NO_SPACE}
-_NAMES = {"True", "False", "None"}
+
+@dataclass(frozen=True)
+class Code(cst.BaseSmallStatement):
+    """A simple statement written by freeze, as its text (one line, no comment)."""
+
+    text: str
+    semicolon: Union[cst.Semicolon, cst.MaybeSentinel] = cst.MaybeSentinel.DEFAULT
+
+    def _visit_and_replace_children(self, visitor: cst.CSTVisitorT) -> Code:
+        return self
+
+    def _codegen_impl(self, state: cst.CodegenState, default_semicolon: bool = False) -> None:  # type: ignore[override]
+        state.add_token(self.text)
+        if isinstance(self.semicolon, cst.Semicolon):
+            self.semicolon._codegen(state)
+        elif default_semicolon:
+            state.add_token("; ")
 
 
 class Builder:
-    """Makes libcst expressions for one file: `quote` is the quote character its string
-    literals get when the canonical spelling allows either."""
+    """Writes expressions for one file: `quote` is the quote character its string literals get
+    when the canonical spelling allows either."""
 
     def __init__(self, quote: str = "'") -> None:
         self.quote = quote
-        self._cache: dict[str, cst.BaseExpression] = {}
+        self._texts: dict[str, str] = {}
+        self._nodes: dict[str, cst.BaseExpression] = {}
 
     def parse(self, text: str) -> cst.BaseExpression:
         """`text` (a Python expression) as a libcst node, parsed once per spelling."""
-        node = self._cache.get(text)
+        node = self._nodes.get(text)
         if node is None:
-            node = self._cache[text] = cst.parse_expression(text)
+            node = self._nodes[text] = cst.parse_expression(text)
         return node
 
-    def expression(self, expression: Expression) -> cst.BaseExpression:
-        """An annotation's expression, in its canonical spelling (its label)."""
-        node = self._cache.get(expression.label)
-        if node is None:
-            node = self._cache[expression.label] = self.convert(expression.node) or cst.parse_expression(expression.label)
-        return node
+    def expression(self, expression: Expression) -> str:
+        """An annotation's expression, in its canonical spelling (its label), string literals
+        in the file's quotes."""
+        key = self.quote + expression.label
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self.write(expression.node) or expression.label
+        return text
 
-    def reference(self, dotted: str) -> cst.BaseExpression:
-        """`f` or `mod.f` as a name or an attribute chain."""
-        node = self._cache.get(dotted)
-        if node is None:
-            head, _, attr = dotted.rpartition(".")
-            node = cst.Attribute(self.reference(head), cst.Name(attr)) if head else cst.Name(dotted)
-            self._cache[dotted] = node
-        return node
-
-    def convert(self, node: ast.expr) -> cst.BaseExpression | None:
-        """The usual shapes (names, attributes, literals, calls, lists), built directly; None
-        for the others, which are parsed from their label."""
+    def write(self, node: ast.expr) -> str | None:
+        """The usual shapes (names, attributes, literals, calls, lists), written directly; None
+        for the others."""
         kind = type(node)
         if kind is ast.Name:
-            return cst.Name(node.id)  # type: ignore[attr-defined]
+            return node.id  # type: ignore[attr-defined]
         if kind is ast.Attribute and is_reference(node):
-            return self.reference(ast.unparse(node))
+            value = self.write(node.value)  # type: ignore[attr-defined]
+            return None if value is None else f"{value}.{node.attr}"  # type: ignore[attr-defined]
         if kind is ast.Constant:
             return self.constant(node.value)  # type: ignore[attr-defined]
         if kind is ast.Call:
-            func = self.convert(node.func)  # type: ignore[attr-defined]
+            func = self.write(node.func)  # type: ignore[attr-defined]
             args = [self.argument(arg) for arg in node.args]  # type: ignore[attr-defined]
             args += [self.keyword(keyword) for keyword in node.keywords]  # type: ignore[attr-defined]
-            if func is None or any(arg is None for arg in args):
+            if func is None or None in args:
                 return None
-            return cst.Call(func, args, **_FUNC)  # type: ignore[arg-type]
+            return f"{func}({', '.join(args)})"  # type: ignore[arg-type]
         if kind in (ast.List, ast.Tuple):
-            elements = [self.convert(element) for element in node.elts]  # type: ignore[attr-defined]
-            if any(element is None or isinstance(element, cst.StarredElement) for element in elements):
+            elements = [None if type(e) is ast.Starred else self.write(e) for e in node.elts]  # type: ignore[attr-defined]
+            if None in elements:
                 return None
-            wrapped = [cst.Element(element) for element in elements]  # type: ignore[arg-type]
-            return cst.List(wrapped, _LEFT, _RIGHT) if kind is ast.List else cst.Tuple(wrapped)
+            if kind is ast.List:
+                return f"[{', '.join(elements)}]"  # type: ignore[arg-type]
+            return f"({elements[0]},)" if len(elements) == 1 else f"({', '.join(elements)})"  # type: ignore[arg-type]
         return None
 
-    def argument(self, node: ast.expr) -> cst.Arg | None:
+    def argument(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Starred):
-            value = self.convert(node.value)
-            return None if value is None else cst.Arg(value, star="*", **_ARG)
-        value = self.convert(node)
-        return None if value is None else cst.Arg(value, **_ARG)
+            value = self.write(node.value)
+            return None if value is None else "*" + value
+        return self.write(node)
 
-    def keyword(self, keyword: ast.keyword) -> cst.Arg | None:
-        value = self.convert(keyword.value)
+    def keyword(self, keyword: ast.keyword) -> str | None:
+        value = self.write(keyword.value)
         if value is None:
             return None
-        if keyword.arg is None:
-            return cst.Arg(value, star="**", **_ARG)
-        return cst.Arg(value, keyword=cst.Name(keyword.arg), equal=_EQUAL, **_ARG)
+        return "**" + value if keyword.arg is None else f"{keyword.arg}={value}"
 
-    def constant(self, value: object) -> cst.BaseExpression | None:
+    def constant(self, value: object) -> str | None:
         if value is None or isinstance(value, bool):
-            return cst.Name(repr(value))
+            return repr(value)
         if type(value) is int and value >= 0:
-            return cst.Integer(repr(value))
+            return repr(value)
         if type(value) is float and value >= 0 and value != float("inf"):
-            return cst.Float(repr(value))
+            return repr(value)
         if type(value) is str:
-            return cst.SimpleString(self.string(value))
+            return self.string(value)
         return None
 
     def string(self, value: str) -> str:
@@ -122,17 +129,10 @@ class Builder:
             return '"' + text[1:-1] + '"'
         return text
 
-    def call(self, callee: str, first: cst.BaseExpression, arguments: Iterable[tuple[str, cst.BaseExpression]]) -> cst.Call:
+    @staticmethod
+    def call(callee: str, first: str, arguments: Iterable[tuple[str, str]]) -> str:
         """`callee(first, *arguments)`: each argument with its prefix ('', '*', '**' or 'name=')."""
-        args = [cst.Arg(first, **_ARG)]
-        for prefix, value in arguments:
-            if prefix in ("*", "**"):
-                args.append(cst.Arg(value, star=prefix, **_ARG))  # type: ignore[arg-type]
-            elif prefix:
-                args.append(cst.Arg(value, keyword=cst.Name(prefix[:-1]), equal=_EQUAL, **_ARG))
-            else:
-                args.append(cst.Arg(value, **_ARG))
-        return cst.Call(self.reference(callee), args, **_FUNC)
+        return f"{callee}({', '.join([first, *(prefix + value for prefix, value in arguments)])})"
 
 
 def file_quote(text: str) -> str:
@@ -141,12 +141,8 @@ def file_quote(text: str) -> str:
     return '"' if doubles and not singles else "'"
 
 
-def _listing(items: list[cst.BaseExpression]) -> cst.List:
-    return cst.List([cst.Element(item) for item in items], _LEFT, _RIGHT)
-
-
-def _assign(target: cst.BaseExpression, value: cst.BaseExpression) -> cst.Assign:
-    return cst.Assign([cst.AssignTarget(target, _SPACE, _SPACE)], value)
+def _listing(items: list[str]) -> str:
+    return f"[{', '.join(items)}]"
 
 
 def _atom(expression: Expression) -> bool:
@@ -204,31 +200,30 @@ def bound(layer: MutableLayer, decision: Decision) -> list[Expression]:
 def layer_statements(layer: MutableLayer, decision: Decision, build: Builder, temporary: Callable[[], str]) -> list[cst.BaseSmallStatement]:
     """The chosen layer as statements: temporaries (rarely), the assignment, their `del`."""
     early = bound(layer, decision)
-    names: dict[int, cst.BaseExpression] = {}
+    names: dict[int, str] = {}
     statements: list[cst.BaseSmallStatement] = []
     for expression in early:
-        name = cst.Name(temporary())
-        statements.append(_assign(name, build.expression(expression)))
+        name = temporary()
+        statements.append(Code(f"{name} = {build.expression(expression)}"))
         names[id(expression)] = name
 
-    def value(expression: Expression) -> cst.BaseExpression:
+    def value(expression: Expression) -> str:
         return names.get(id(expression)) or build.expression(expression)
 
-    def arguments(call) -> list[tuple[str, cst.BaseExpression]]:  # type: ignore[no-untyped-def]
+    def arguments(call) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
         return [(a.prefix, value(a.value)) for a in call.arguments]
 
-    chosen = [value(layer.input_candidates[i]) for i in decision.inputs]
-    inputs: cst.BaseExpression = _listing([_listing([value(e) for e in layer.fixed_inputs]), _listing(chosen)])
+    chosen = _listing([value(layer.input_candidates[i]) for i in decision.inputs])
+    inputs = _listing([_listing([value(e) for e in layer.fixed_inputs]), chosen])
     if layer.input_aggregate is not None:
         inputs = build.call(layer.input_aggregate.callee, inputs, arguments(layer.input_aggregate))
     candidate = layer.layer_choice[decision.layer]
-    out: cst.BaseExpression = build.call(candidate.callee, inputs, arguments(candidate))
+    out = build.call(candidate.callee, inputs, arguments(candidate))
     if layer.post_process is not None:
-        out = build.call(layer.post_process.callee, _listing([out, _listing(chosen)]), arguments(layer.post_process))
-    statements.append(_assign(build.expression(layer.layer_output), out))
+        out = build.call(layer.post_process.callee, _listing([out, chosen]), arguments(layer.post_process))
+    statements.append(Code(f"{build.expression(layer.layer_output)} = {out}"))
     if names:
-        targets = [cst.Element(name) for name in names.values()]
-        statements.append(cst.Del(targets[0].value if len(targets) == 1 else cst.Tuple(targets, lpar=[], rpar=[])))
+        statements.append(Code("del " + ", ".join(names.values())))
     return statements
 
 
@@ -240,8 +235,8 @@ def report_statement(report: Report, build: Builder, keep: bool) -> cst.BaseSmal
     value alone when computing that has effects (a call) the script may rely on."""
     value = build.expression(report.value)
     if keep:
-        return cst.Expr(cst.Call(build.reference(f"{REPORTING}.{report.function}"), [cst.Arg(value)]))
-    return None if report.value.pure else cst.Expr(value)
+        return Code(f"{REPORTING}.{report.function}({value})")
+    return None if report.value.pure else Code(value)
 
 
 def param_text(param: Hyperparameter, decision: int | float) -> str:

@@ -14,6 +14,7 @@ from typing import Sequence, Union
 import libcst as cst
 
 from ..source import Source
+from .bindings import blocks
 
 Owner = Union[cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite]
 
@@ -52,9 +53,6 @@ class Places:
         self._firsts: list[int] | None = None
         self.cst_sites: dict[int, Site] = {}  # id(libcst statement) -> its site
         self.assignments: dict[int, Site] = {}  # id(the Name of a module-level `NAME = value`) -> its site
-        self.module_bindings: dict[str, int] = {}  # name -> how many statements bind it at module level
-        self.inner_bindings: set[str] = set()  # names functions, classes and imports in functions bind
-        self.definitions: set[str] = set()  # module-level names a definition pruning may remove binds
         self.spans: dict[int, tuple[int, int, int]] = {}  # id(libcst statement) -> (first leading line, first line, last line)
         self.exact = True  # whether the spans tile the file (see `text`)
         if module.header:
@@ -79,18 +77,13 @@ class Places:
                 for small, node in enumerate(line):
                     site = Site(owner, index, statement.body[small], small)
                     self._simple(node, site)
-                    self._binds(node, site, owner)
+                    if isinstance(owner, cst.Module):
+                        self._assignment(site)
                 start, end = line[0].lineno, max(node.end_lineno or node.lineno for node in line)
             else:
                 node = asts[k]
                 k += 1
                 self.sites[id(node)] = self.cst_sites[id(statement)] = Site(owner, index, statement, None)
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    self._bind(node.name, isinstance(owner, cst.Module), True)
-                elif isinstance(owner, cst.Module):
-                    for target in _compound_targets(node):
-                        for name in _stored(target):
-                            self._bind(name, True)
                 decorators = getattr(node, "decorator_list", None)
                 start = decorators[0].lineno if decorators else node.lineno
                 if decorators and not self.source.line(start).lstrip().startswith("@"):
@@ -113,41 +106,17 @@ class Places:
         self.sites[id(node)] = self.cst_sites[id(site.node)] = site
         self.starts[(node.lineno, self.source.char_col(node.lineno, node.col_offset))] = node
 
-    def _binds(self, node: ast.stmt, site: Site, owner: Owner) -> None:
-        """Note the names an import or a module-level `NAME = value` binds, and count every
-        module-level binding (a name bound twice there is never pruned)."""
-        module_level = isinstance(owner, cst.Module)
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                self._bind((alias.asname or alias.name).partition(".")[0], module_level, True)
-        elif module_level and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                for name in _stored(target):
-                    self._bind(name, True)
-            small = site.node
-            if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target = small.targets[0].target
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                target = small.target
-            else:
-                return
-            if isinstance(target, cst.Name):
-                self.assignments[id(target)] = site
-                self.definitions.add(target.value)
-
-    def _bind(self, name: str, module_level: bool, definition: bool = False) -> None:
-        if module_level:
-            self.module_bindings[name] = self.module_bindings.get(name, 0) + 1
-            if definition:
-                self.definitions.add(name)
-        elif definition:
-            self.inner_bindings.add(name)
-
-    def prunable_names(self) -> set[str]:
-        """Names that a definition pruning may remove binds: bound once at module level, or by
-        a function, class or import in a function."""
-        once = {name for name, count in self.module_bindings.items() if count == 1}
-        return (once & self.definitions) | self.inner_bindings
+    def _assignment(self, site: Site) -> None:
+        """Note a module-level `NAME = value` (a definition pruning may remove)."""
+        small = site.node
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            target = small.target
+        else:
+            return
+        if isinstance(target, cst.Name):
+            self.assignments[id(target)] = site
 
     def _suite(self, parent: cst.CSTNode, suite: cst.BaseSuite, asts: list[ast.stmt], header: int) -> int:
         self.parents[id(suite)] = parent
@@ -182,6 +151,18 @@ class Places:
             return None
         offsets = self.source.line_offsets
         return self.source.text[offsets[span[0 if leading else 1] - 1] : offsets[span[2]]]
+
+    def frame(self, statement: cst.CSTNode, body: cst.IndentedBlock) -> tuple[str, str] | None:
+        """The file's text of a compound statement around its block `body`: from its own first
+        line to the block's first line, and from the block's last line to its end (the clauses
+        after it). None when the spans are not known to be exact."""
+        if not self.exact or id(statement) not in self.spans or not body.body:
+            return None
+        _, start, end = self.spans[id(statement)]
+        first = self.spans[id(body.body[0])][0]
+        last = self.spans[id(body.body[-1])][2] + len(body.footer)
+        offsets, text = self.source.line_offsets, self.source.text
+        return text[offsets[start - 1] : offsets[first - 1]], text[offsets[last] : offsets[end]]
 
     def at(self, line: int, col: int) -> ast.stmt | None:
         """The simple statement starting at (line, 0-based character column)."""
@@ -220,7 +201,7 @@ class Places:
             if inner is None:
                 return found
             found = inner
-            body = [s for _, _, asts in _ast_clauses(inner) for s in asts]
+            body = [s for block in blocks(inner) for s in block]
 
     def _holds(self, node: ast.stmt, line: int, col: int, end_line: int, end_col: int) -> bool:
         decorators = getattr(node, "decorator_list", None)
@@ -265,34 +246,3 @@ def _clauses(statement: cst.CSTNode, node: ast.stmt) -> list[tuple[cst.CSTNode, 
     if orelse is not None:
         clauses.append((orelse, orelse.body, node.orelse))  # type: ignore[attr-defined]
     return clauses
-
-
-def _ast_clauses(node: ast.stmt) -> list[tuple[None, None, list[ast.stmt]]]:
-    blocks: list[list[ast.stmt]] = []
-    for name in ("body", "orelse", "finalbody"):
-        value = getattr(node, name, None)
-        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-            blocks.append(value)
-    blocks += [h.body for h in getattr(node, "handlers", ())]
-    blocks += [c.body for c in getattr(node, "cases", ())]
-    return [(None, None, block) for block in blocks]
-
-
-def _stored(target: ast.expr) -> list[str]:
-    """The names an assignment target binds (`a`, `a, (b, *c)`); none for `x.a` or `x[0]`."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [name for element in target.elts for name in _stored(element)]
-    if isinstance(target, ast.Starred):
-        return _stored(target.value)
-    return []
-
-
-def _compound_targets(node: ast.stmt) -> list[ast.expr]:
-    """The targets a module-level compound statement binds in its header (`for x in`, `with ... as x`)."""
-    if isinstance(node, (ast.For, ast.AsyncFor)):
-        return [node.target]
-    if isinstance(node, (ast.With, ast.AsyncWith)):
-        return [item.optional_vars for item in node.items if item.optional_vars is not None]
-    return []

@@ -13,7 +13,7 @@ from ..choice import Decision
 from ..diagnostics import CompileError
 from ..model import Annotation, Hyperparameter, MutableLayer, Region
 from ..pipeline import Analysis
-from .build import REPORTING, Builder, file_quote, layer_statements, param_text, placed, report_statement, temporaries
+from .build import REPORTING, Builder, Code, file_quote, layer_statements, param_text, placed, report_statement, temporaries
 from .comments import annotation_text, layer_comments
 from .places import Places, Site
 from .rewrite import BlockPlan, Lines, Rewrite
@@ -254,7 +254,7 @@ class Plan:
                     at = max(at, 0)
                 continue
             break
-        line = cst.SimpleStatementLine([cst.Import([cst.ImportAlias(self.build.reference(REPORTING))])])  # type: ignore[arg-type]
+        line = cst.SimpleStatementLine([Code(f"import {REPORTING}")])
         self.block(self.module).after.setdefault(at, []).append(line)
 
     # --- the rewrite ----------------------------------------------------------------------
@@ -264,7 +264,7 @@ class Plan:
         visit.add(id(self.module))
         for node in self.edited:
             visit.update(id(n) for n in self.places.ancestors(node))
-        return self.module.visit(Rewrite(self.replace, self.blocks, visit, self.places.text))  # type: ignore[return-value]
+        return Rewrite(self.replace, self.blocks, visit, self.visit_extra, self.places.text, self.places.frame).rebuild(self.module)  # type: ignore[return-value]
 
 
 def _keep_parens(old: cst.CSTNode, new: cst.BaseExpression) -> cst.BaseExpression:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import libcst as cst
 from libcst.metadata import Assignment, GlobalScope, FunctionScope, ImportAssignment, MetadataWrapper, ScopeProvider
 
+from .bindings import prunable_names
 from .exports import ALL
 from .places import Site
 from .plan import names
@@ -219,7 +220,7 @@ def _alias(node: cst.Import | cst.ImportFrom, name: str) -> cst.ImportAlias | No
 
 def prune(plan: Plan, protected: frozenset[str]) -> None:
     """Remove from `plan`'s output the definitions only its lost parts used."""
-    if not plan.places.prunable_names() & plan.words:  # nothing that goes names a definition
+    if not prunable_names(plan.places.tree) & plan.words:  # nothing that goes names a definition
         return
     plan.references()
     removed = _Pruner(plan, protected).run()

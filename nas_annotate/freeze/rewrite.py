@@ -61,6 +61,37 @@ class Verbatim(cst.BaseStatement):
         state.add_token(self.text)
 
 
+@dataclass(frozen=True)
+class Framed(cst.BaseCompoundStatement):
+    """A compound statement whose only change is its block: its own lines before and after the
+    block as the file has them (`head`: from its first line through the block's header line;
+    `tail`: the clauses after the block), the block printed."""
+
+    head: str
+    body: cst.IndentedBlock
+    tail: str
+    leading_lines: Sequence[cst.EmptyLine] = ()
+
+    def _visit_and_replace_children(self, visitor: cst.CSTVisitorT) -> Framed:
+        return self
+
+    def _codegen_impl(self, state: cst.CodegenState) -> None:  # type: ignore[override]
+        for line in self.leading_lines:
+            line._codegen(state)
+        state.add_token(self.head)
+        block = self.body
+        state.increase_indent(state.default_indent if block.indent is None else block.indent)
+        for statement in block.body:
+            statement._codegen(state)
+        for line in block.footer:
+            line._codegen(state)
+        state.decrease_indent()
+        state.add_token(self.tail)
+
+
+Frame = Callable[[cst.CSTNode, cst.IndentedBlock], Optional[tuple[str, str]]]  # see `Places.frame`
+
+
 def kept(statement: cst.BaseStatement, leading: Sequence[cst.EmptyLine], text: Text) -> cst.BaseStatement:
     """An untouched statement of a rebuilt block, under `leading` lines."""
     if leading is statement.leading_lines or list(leading) == list(statement.leading_lines):  # type: ignore[attr-defined]
@@ -244,15 +275,47 @@ def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan, text: Text) -
 
 class Rewrite(cst.CSTTransformer):
     """Applies the edits: `replace` maps a node's id to a function of the node (its children
-    already rewritten), `plans` a block's id to its plan; only nodes whose id is in `visit`
-    have their children visited; `text` gives an untouched statement's text."""
+    already rewritten), `plans` a block's id to its plan; `text` gives an untouched statement's
+    text. `rebuild` walks the blocks and clauses on the way to an edit (the ids in `visit`) by
+    hand (and the blocks with a plan), and hands each statement whose expressions change (the ids in `inside`) to libcst's
+    transformer, which visits only the nodes in `visit` there too."""
 
-    def __init__(self, replace: dict[int, Callable[[cst.CSTNode], cst.CSTNode]], plans: dict[int, BlockPlan], visit: set[int], text: Text) -> None:
+    def __init__(
+        self,
+        replace: dict[int, Callable[[cst.CSTNode], cst.CSTNode]],
+        plans: dict[int, BlockPlan],
+        visit: set[int],
+        inside: set[int],
+        text: Text,
+        frame: Frame,
+    ) -> None:
         super().__init__()
+        self.frame = frame
         self.replace = replace
         self.plans = plans
         self.visit = visit
+        self.inside = inside
         self.text = text
+        self.reach = visit | plans.keys()  # the nodes `rebuild` goes to
+
+    def rebuild(self, node: cst.CSTNode) -> cst.CSTNode:
+        """`node` with its edits (it is on the way to one)."""
+        if id(node) in self.inside:
+            return node.visit(self)  # type: ignore[return-value]
+        changes: dict[str, object] = {}
+        for name in _FIELDS.get(type(node), ()):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                if id(value) in self.reach:
+                    changes[name] = self.rebuild(value)
+            elif isinstance(value, (tuple, list)) and any(id(item) in self.reach for item in value):
+                changes[name] = [self.rebuild(item) if id(item) in self.reach else item for item in value]
+        if isinstance(node, cst.BaseCompoundStatement) and list(changes) == ["body"] and id(node) not in self.replace:
+            body = changes["body"]
+            texts = self.frame(node, node.body) if isinstance(body, cst.IndentedBlock) and body.body else None  # type: ignore[arg-type]
+            if texts is not None:
+                return Framed(texts[0], body, texts[1], node.leading_lines)  # type: ignore[arg-type, attr-defined]
+        return self.on_leave(node, node.with_changes(**changes) if changes else node)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return id(node) in self.visit
@@ -265,7 +328,48 @@ class Rewrite(cst.CSTTransformer):
         plan = self.plans.get(key)
         if plan is not None:
             updated_node = plan.apply(updated_node, self.text)  # type: ignore[arg-type]
-        elif isinstance(updated_node, (cst.Module, cst.IndentedBlock)):  # on the way to an edit
-            body = [kept(s, s.leading_lines, self.text) for s in updated_node.body]  # type: ignore[attr-defined]
-            updated_node = updated_node.with_changes(body=body)
+        elif isinstance(updated_node, (cst.Module, cst.IndentedBlock)):
+            if original_node is not updated_node:  # on the way to an edit
+                body = [kept(s, s.leading_lines, self.text) for s in updated_node.body]  # type: ignore[attr-defined]
+                updated_node = updated_node.with_changes(body=body)
+        elif type(updated_node) in _FIELDS:  # a compound statement or clause that libcst prints
+            updated_node = self.untouched(original_node, updated_node)
         return updated_node
+
+    def untouched(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+        """`updated` with the blocks no edit reached (those it shares with `original`) holding
+        the file's text of their statements, as a rebuilt block does (`kept`)."""
+        changes: dict[str, object] = {}
+        for name in _FIELDS[type(updated)]:
+            value = getattr(updated, name)
+            if value is None or value is not getattr(original, name):
+                continue
+            if isinstance(value, cst.IndentedBlock):
+                changes[name] = value.with_changes(body=[kept(s, s.leading_lines, self.text) for s in value.body])  # type: ignore[attr-defined]
+            elif isinstance(value, (tuple, list)):
+                changes[name] = [self.untouched(item, item) for item in value]
+            elif type(value) in _FIELDS:
+                changes[name] = self.untouched(value, value)
+        return updated.with_changes(**changes) if changes else updated
+
+
+_SUITES = ("body", "orelse", "handlers", "finalbody")
+# the fields of the nodes between a module and a statement that hold blocks and clauses
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cst.Module: ("body",),
+    cst.IndentedBlock: ("body",),
+    cst.FunctionDef: ("body",),
+    cst.ClassDef: ("body",),
+    cst.If: ("body", "orelse"),
+    cst.Else: ("body",),
+    cst.For: ("body", "orelse"),
+    cst.While: ("body", "orelse"),
+    cst.With: ("body",),
+    cst.Try: _SUITES,
+    cst.TryStar: _SUITES,
+    cst.ExceptHandler: ("body",),
+    cst.ExceptStarHandler: ("body",),
+    cst.Finally: ("body",),
+    cst.Match: ("cases",),
+    cst.MatchCase: ("body",),
+}
