@@ -64,7 +64,7 @@ def open_dashboard(out_dir: str | None, storage_url: str | None, host: str = "12
     from optuna.artifacts import FileSystemArtifactStore
     from optuna_dashboard import wsgi
 
-    from .search.driver import _reason, _shown_url
+    from .search.study import reason, shown_url
     from .search.pictures import ARTIFACTS
 
     if (out_dir is None) == (storage_url is None):
@@ -80,13 +80,13 @@ def open_dashboard(out_dir: str | None, storage_url: str | None, host: str = "12
         storage_url = "sqlite:///" + os.path.abspath(database)
         artifacts = artifacts or os.path.join(out_dir, ARTIFACTS)
     assert storage_url is not None
-    shown = _shown_url(storage_url)
+    shown = shown_url(storage_url)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         storage = optuna.storages.RDBStorage(storage_url, skip_table_creation=True)
         summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
     except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server, no tables)
-        raise DashboardProblem(f"cannot open the study storage {shown!r}: {_reason(exc, storage_url)}") from None
+        raise DashboardProblem(f"cannot open the study storage {shown!r}: {reason(exc, storage_url)}") from None
     if not summaries:
         raise DashboardProblem(f"no study in {shown}")
     store = FileSystemArtifactStore(artifacts) if artifacts is not None else None  # a search's own may come with its first trial

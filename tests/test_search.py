@@ -345,11 +345,11 @@ def test_a_bad_storage_url_is_an_error(trial, tmp_path):
 
 
 def test_a_missing_database_driver_is_named_and_passwords_are_not_shown(trial, tmp_path, monkeypatch):
-    from nas_annotate.search.driver import _storage
+    from nas_annotate.search.study import open_storage
 
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed
     with pytest.raises(SearchProblem) as raised:
-        _storage(Options(script=str(trial), storage="postgresql+psycopg://nas:secret@db.example/nas"), str(tmp_path))
+        open_storage(Options(script=str(trial), storage="postgresql+psycopg://nas:secret@db.example/nas"), str(tmp_path))
     message = str(raised.value)
     assert message.startswith("cannot open the study storage 'postgresql+psycopg://nas:***@db.example/nas': ")
     assert "psycopg" in message.partition("': ")[2]
@@ -368,9 +368,9 @@ def test_a_missing_database_driver_is_named_and_passwords_are_not_shown(trial, t
     ],
 )
 def test_storage_urls_are_shown_without_their_password(url, shown):
-    from nas_annotate.search.driver import _shown_url
+    from nas_annotate.search.study import shown_url
 
-    assert _shown_url(url) == shown
+    assert shown_url(url) == shown
 
 
 def _search_process(trial: Path, out: Path, *args: str) -> subprocess.Popen:
@@ -442,14 +442,14 @@ def test_a_killed_search_keeps_its_trials_and_the_next_run_clears_its_leftovers(
 
 
 def test_only_trials_of_a_dead_search_on_this_machine_are_failed(trial, tmp_path):
-    from nas_annotate.search.driver import _machine
+    from nas_annotate.search.study import machine as this_machine
 
     run_search(trial, tmp_path, trials=1, sampler="random", seed=0)
     ended = subprocess.Popen(["true"])
     ended.wait()
     study = optuna.load_study(study_name="trial", storage=f"sqlite:///{tmp_path}/out/study.db")
     host = socket.gethostname()
-    for machine in (_machine(), f"{host}/pidns:1"):  # ours; a container with our hostname but its own PIDs
+    for machine in (this_machine(), f"{host}/pidns:1"):  # ours; a container with our hostname but its own PIDs
         left = study.ask()
         left.set_user_attr("worker", f"{host}:{ended.pid}")
         left.set_user_attr("machine", machine)

@@ -31,7 +31,7 @@ import test_search as base
 optuna = pytest.importorskip("optuna")
 
 from nas_annotate.search import Options
-from nas_annotate.search.driver import _storage
+from nas_annotate.search import study as search_study
 from nas_annotate.search.space import load_space
 
 trial = base.trial  # the fixture: a copy of the toy trial in the test's directory
@@ -183,7 +183,7 @@ def test_searches_opening_a_new_database_at_once_all_join(database):
     def open_storage() -> None:
         barrier.wait()
         try:
-            _storage(Options(script="unused.py", storage=database), ".")
+            search_study.open_storage(Options(script="unused.py", storage=database), ".")
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from .graph import AGGREGATE, CANDIDATE, FIXED, FLOW, LAYER, POST_PROCESS, VARIABLE, Edge, Graph, Node
+from .graph import AGGREGATE, CANDIDATE, FLOW, LAYER, POST_PROCESS, VARIABLE, Edge, Graph, Node
 
 FONT = 12.0  # px, monospace
 CHAR = FONT * 0.6021  # DejaVu Sans Mono's advance

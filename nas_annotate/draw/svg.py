@@ -22,7 +22,7 @@ def to_svg(scene: Scene) -> bytes:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(scene.width)}" height="{_n(scene.height)}" '
         f'viewBox="0 0 {_n(scene.width)} {_n(scene.height)}" font-family="{FONT_FAMILY}">',
-        f'<rect width="100%" height="100%" fill="#ffffff"/>',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
     ]
     for item in scene.items:
         if isinstance(item, Rect):

@@ -20,6 +20,7 @@ import time
 from typing import Any, Callable
 
 from ..files import atomic_write
+from .process import GRACE, kill, tail
 from .results import summary
 
 class OneShotFailed(Exception):
@@ -30,8 +31,6 @@ def run_supernet(
     options: Any, out_dir: str, worker: Any, say: Callable[[str], None], settings: dict[str, Any]
 ) -> tuple[dict[str, Any], str]:
     """Train the supernet (one run of the script); its state, and the path of its JSON file."""
-    from .driver import GRACE, _kill, _tail
-
     folder = os.path.join(os.path.abspath(out_dir), "oneshot")
     os.makedirs(folder, exist_ok=True)
     number = 1 + sum(1 for name in os.listdir(folder) if name.endswith(".log"))
@@ -56,19 +55,19 @@ def run_supernet(
             now = time.monotonic()
             if pid is not None and options.timeout is not None and now - started > options.timeout and stopped is None:
                 stopped = now
-                _kill(pid, signal.SIGTERM)
+                kill(pid, signal.SIGTERM)
             if stopped is not None and now - stopped > GRACE and pid is not None:
-                _kill(pid, signal.SIGKILL)
+                kill(pid, signal.SIGKILL)
     except BaseException:
         if pid is not None:
-            _kill(pid, signal.SIGKILL)
+            kill(pid, signal.SIGKILL)
         raise
     seconds = time.monotonic() - started
     if stopped is not None:
         raise OneShotFailed(f"the {options.sampler} supernet timed out after {options.timeout:g} s; see {log}")
     if status != 0:
         why = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        raise OneShotFailed(f"the {options.sampler} supernet run {why}; the end of {log}:\n{_tail(log)}")
+        raise OneShotFailed(f"the {options.sampler} supernet run {why}; the end of {log}:\n{tail(log)}")
     with open(state_path, encoding="utf-8") as handle:
         state = json.load(handle)
     state["seconds"] = round(seconds, 3)

@@ -1,0 +1,71 @@
+"""What `nas-annotate search` is told (`Options`), what it did (`Outcome`), and its problems."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .storage import DEFAULT_RETRY
+
+DEFAULT_TRIALS = 20
+
+
+class SearchProblem(Exception):
+    """The search cannot start as asked (a clean error for the user, exit status 1)."""
+
+
+class NothingCompleted(SearchProblem):
+    """The search ended, its results written, and no trial of the study has completed."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass
+class Options:
+    """Everything `nas-annotate search` is told."""
+
+    script: str
+    args: tuple[str, ...] = ()
+    trials: int | None = None
+    sampler: str = "tpe"
+    seed: int | None = None
+    direction: str | None = None  # of the reported value, without `objectives` (None: maximize)
+    objectives: tuple[str, ...] = ()  # NAME:max|min, the entries of the reports to optimize
+    pick: str | None = None  # which member of a Pareto front is best_choice.json (pareto.Pick)
+    jobs: int = 1
+    timeout: float | None = None
+    prune: bool = False
+    storage: str | None = None
+    study: str | None = None
+    out: str | None = None
+    space: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()
+    no_preload: bool = False
+    fresh: bool = False
+    population: int = 10
+    retrain: int = 1
+    paths: int = 20
+    policy: str = "learned"
+    darts: str = "one-level"
+    db_retry: float = DEFAULT_RETRY
+    progress: bool | None = None
+    quiet: bool = False
+
+    @property
+    def out_dir(self) -> str:
+        stem = os.path.splitext(os.path.basename(self.script))[0]
+        return self.out or f"search-{stem}"
+
+
+@dataclass
+class Outcome:
+    """What a search did in this run, and where its results are."""
+
+    out_dir: str
+    study_name: str
+    storage: str
+    finished: int = 0
+    interrupted: bool = False
+    results: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,183 @@
+"""The study a search runs: its storage opened (retrying the race of searches that create its
+tables), checked against the space and objectives, resumed, and cleared of trials that a dead
+search left running."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import socket
+import time
+from typing import Any
+
+from . import objectives as objectives_module
+from .objectives import Objective
+from .options import DEFAULT_TRIALS, Options, SearchProblem
+from .samplers import make_sampler
+from .space import NotFinite, SearchSpace
+from .storage import Retry, SearchStorage, database_error
+
+SETUP_ATTEMPTS = 5  # tries at opening a storage whose tables another search is creating
+
+
+def open_storage(options: Options, out_dir: str) -> tuple[Any, str]:
+    """The study's storage, and its URL as shown to the user (without its password).
+
+    Searches that open a new database at once race to create its tables: the losers' SQL
+    fails (a table or type that now exists) and is retried, so every one of them joins."""
+    import optuna
+
+    url = options.storage or "sqlite:///" + os.path.abspath(os.path.join(out_dir, "study.db"))
+    shown = shown_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}  # a connection that died while idle is replaced, not used
+    if url.startswith("sqlite:"):
+        kwargs = {"connect_args": {"timeout": 60}}
+    for attempt in range(1, SETUP_ATTEMPTS + 1):
+        try:
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+            break
+        except Exception as exc:  # noqa: BLE001  (a bad URL, a missing driver, an unreachable server)
+            failed = database_error(exc)
+            if failed is not None and failed.statement is not None and attempt < SETUP_ATTEMPTS:
+                time.sleep(random.uniform(0.05, 0.3) * attempt)
+                continue
+            raise SearchProblem(f"cannot open the study storage {shown!r}: {reason(exc, url)}") from None
+    if url.startswith("sqlite:"):
+        _write_ahead(storage.engine)
+    return storage, shown
+
+
+def shown_url(url: str) -> str:
+    """`url` as given, with its password, if any, replaced by `***` (parsed as SQLAlchemy does)."""
+    shown = re.sub(r"^([\w+]+://[^:/]*:)[^@]*@", r"\1***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", shown)
+
+
+def reason(exc: Exception, url: str) -> str:
+    """Why the storage would not open, on one line: the database's own words where it spoke."""
+    database = database_error(exc)
+    cause = exc.__cause__
+    if database is not None:
+        text = str(database.orig)
+    elif isinstance(exc, ImportError) and cause is not None:
+        backend = url.partition(":")[0].partition("+")[0]
+        text = f"{cause}: install the database's Python driver, or name an installed one in the URL ({backend}+DRIVER://...)"
+    else:
+        text = str(exc)
+    return " ".join(text.split())
+
+
+def _write_ahead(engine: Any) -> None:
+    """SQLite in write-ahead mode: readers never wait for the writer, and a commit is durable
+    against a crash of any process without an fsync each time (synchronous=NORMAL)."""
+    from sqlalchemy import event
+
+    def pragmas(connection: Any, record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+    engine.dispose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def machine() -> str:
+    """Where a PID names one process: the host, and on Linux its PID namespace, since
+    containers may share a hostname (host networking) but not their processes."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/pidns:{namespace}"
+
+
+def fail_orphans(study: Any, machine: str) -> int:
+    """Trials left RUNNING by a search on this machine that died without a word: failed now."""
+    from optuna.trial import TrialState
+
+    failed = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner_pid = str(trial.user_attrs.get("worker", "")).rpartition(":")[2]
+        if trial.user_attrs.get("machine") == machine and owner_pid.isdigit() and not _alive(int(owner_pid)):
+            study._storage.set_trial_user_attr(trial._trial_id, "error", "its search process died")
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            failed += 1
+    return failed
+
+
+def open_study(
+    options: Options, space: SearchSpace, objectives: list[Objective], out_dir: str, retry: Retry, owner: dict[str, str],
+) -> tuple[Any, str, str, Any]:
+    """The study, its name, its storage's URL as shown, and the database engine. Once the
+    storage is open, its every call goes through `retry`; the trials it creates carry `owner`."""
+    import optuna
+
+    try:
+        grid = space.grid() if options.sampler == "grid" else {}
+    except NotFinite as exc:
+        raise SearchProblem(f"the grid sampler needs a finite space: {exc}") from None
+    database, url = open_storage(options, out_dir)
+    storage = SearchStorage(optuna.storages.get_storage(database), retry, owner)
+    name = options.study or os.path.splitext(os.path.basename(options.script))[0]
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if options.prune else optuna.pruners.NopPruner()
+    multi = len(objectives) > 1
+    try:
+        study = optuna.create_study(
+            storage=storage, study_name=name, directions=[objective.direction for objective in objectives], load_if_exists=True,
+            sampler=make_sampler(options.sampler, grid, options.seed, options.population, multi), pruner=pruner,
+        )
+    except Exception as exc:  # noqa: BLE001  (whatever the storage says is the user's to read)
+        raise SearchProblem(f"cannot open the study {name!r} in {url}: {reason(exc, url)}") from None
+    attrs = study.user_attrs
+    if "space" in attrs and attrs["space"] != space.fingerprint():
+        raise SearchProblem(
+            f"the study {name!r} in {url} was started on another search space (the annotations changed); "
+            "give a new --study NAME or --out DIR to start a new one"
+        )
+    try:
+        objectives_module.check_study(study, objectives, name, url)
+    except ValueError as exc:
+        raise SearchProblem(str(exc)) from None
+    if "space" not in attrs:
+        study.set_user_attr("space", space.fingerprint())
+        study.set_user_attr("script", os.path.abspath(options.script))
+    previous = len(study.get_trials(deepcopy=False))
+    if options.seed is not None and previous:  # seeded as before, it would draw the earlier trials again
+        study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population, multi)
+    return study, name, url, database.engine
+
+
+def _resumed_seed(seed: int, previous: int) -> int:
+    """The sampler's seed for a study that has `previous` trials: repeatable, and not `seed`."""
+    return random.Random(f"{seed}/{previous}").randrange(2**32)
+
+
+def trial_count(options: Options, study: Any, space: SearchSpace) -> int:
+    """Trials to run now; for the grid, at most what is left of it (searches sharing the study
+    may take some of that: the run then ends when the grid does)."""
+    if options.sampler != "grid":
+        return options.trials if options.trials is not None else DEFAULT_TRIALS
+    from optuna.trial import TrialState
+
+    taken = {
+        tuple(sorted(t.params.items()))
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING))
+    }
+    grid = space.grid()
+    total = 1
+    for values in grid.values():
+        total *= len(values)
+    left = max(total - len(taken), 0)
+    return min(left, options.trials) if options.trials is not None else left
