@@ -52,7 +52,7 @@ MARGIN = 0.1  # the front measure's reference: this much of the front's range be
 
 @functools.cache
 def digits_space() -> Any:
-    from nas_annotate.search.space import load_space
+    from nas_annotate.search.optuna_space import load_space
 
     return load_space(str(digits_table.SCRIPT))
 

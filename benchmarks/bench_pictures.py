@@ -50,7 +50,7 @@ def make_study(out: str, trials: int) -> None:
 
     from nas_annotate.search.driver import Options
     from nas_annotate.search.pictures import Pictures
-    from nas_annotate.search.space import load_space
+    from nas_annotate.search.optuna_space import load_space
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     os.makedirs(os.path.join(out, "trials"))

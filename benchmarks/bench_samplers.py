@@ -20,7 +20,7 @@ import time
 import optuna
 
 from nas_annotate.search.samplers import ONESHOT, SAMPLERS, make_sampler
-from nas_annotate.search.space import load_space
+from nas_annotate.search.optuna_space import load_space
 
 TRIAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "search", "trial.py")
 GAIN = {"worst": 0.0, "poor": 0.6, "fair": 1.2, "good": 1.8, "best": 2.5}

@@ -61,7 +61,7 @@ class Run(NamedTuple):
 
 def _check_space() -> None:
     """The hand-written space must be exactly the one nas-annotate searches."""
-    from nas_annotate.search.space import load_space
+    from nas_annotate.search.optuna_space import load_space
 
     grid = {key.rpartition(".")[2]: values for key, values in load_space(str(TRAIN)).grid().items()}
     assert grid == SPACE, f"the hypermodel's space differs from nas-annotate's: {grid}"

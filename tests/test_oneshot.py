@@ -21,7 +21,7 @@ from nas_annotate.choice import Shape
 from nas_annotate.oneshot import Policy
 from nas_annotate.search import Options, SearchProblem, search
 from nas_annotate.search.oneshot import candidates
-from nas_annotate.search.space import load_space
+from nas_annotate.search.optuna_space import load_space
 from nas_annotate.supernet import Supernet
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,10 +28,10 @@ import optuna  # noqa: E402
 from nas_annotate.choice import Entry, Param, Shape, decide
 from nas_annotate.search import Options, SearchProblem, search
 from nas_annotate.search.driver import NothingCompleted
-from nas_annotate.search import space as space_module
+from nas_annotate.search import optuna_space as space_module
 from nas_annotate.search.results import summary
 from nas_annotate.search.samplers import make_sampler
-from nas_annotate.search.space import SearchSpace, load_space, space_files
+from nas_annotate.search.optuna_space import SearchSpace, load_space, space_files
 
 HERE = Path(__file__).parent
 TRIAL = HERE / "fixtures" / "search" / "trial.py"

@@ -32,7 +32,7 @@ optuna = pytest.importorskip("optuna")
 
 from nas_annotate.search import Options
 from nas_annotate.search import study as search_study
-from nas_annotate.search.space import load_space
+from nas_annotate.search.optuna_space import load_space
 
 trial = base.trial  # the fixture: a copy of the toy trial in the test's directory
 

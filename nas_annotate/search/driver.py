@@ -23,7 +23,7 @@ from .options import NothingCompleted, Options, Outcome, SearchProblem
 from .process import Worker
 from .progress import Progress
 from .samplers import ONESHOT, SAMPLERS, GridClaims
-from .space import SearchSpace, load_space
+from .optuna_space import SearchSpace, load_space
 from .storage import Retry, StorageLost, claim_lock
 from .study import fail_orphans, machine, open_study, trial_count
 from .trials import TrialLoop

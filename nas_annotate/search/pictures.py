@@ -27,7 +27,7 @@ class Pictures:
     def __init__(self, options: Any, out_dir: str) -> None:
         from ..api import analyse_paths
         from ..files import python_files
-        from .space import space_files
+        from .optuna_space import space_files
 
         files = python_files(options.space) if options.space else space_files(options.script)
         self.analyses = analyse_paths(files)[0]

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from .options import Options, SearchProblem
-from .space import space_files
+from .optuna_space import space_files
 
 GRACE = 5.0  # seconds a stopped trial gets between SIGTERM and SIGKILL
 

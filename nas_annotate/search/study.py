@@ -15,7 +15,7 @@ from . import objectives as objectives_module
 from .objectives import Objective
 from .options import DEFAULT_TRIALS, Options, SearchProblem
 from .samplers import make_sampler
-from .space import NotFinite, SearchSpace
+from .optuna_space import NotFinite, SearchSpace
 from .storage import Retry, SearchStorage, database_error
 
 SETUP_ATTEMPTS = 5  # tries at opening a storage whose tables another search is creating

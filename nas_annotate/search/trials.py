@@ -17,7 +17,7 @@ from .pictures import Pictures
 from .process import GRACE, Worker, kill, tail
 from .progress import Progress
 from .samplers import GridClaims
-from .space import SearchSpace
+from .optuna_space import SearchSpace
 from .storage import Retry
 
 RESULTS_EVERY = 5.0  # seconds between rewrites of results.json/csv while a search runs
