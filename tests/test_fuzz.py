@@ -117,7 +117,9 @@ def check_expansion(path: str, data: bytes, output: bytes) -> None:
     if not analysis.annotations:
         assert output == data
         return
-    compile(output, path, "exec", dont_inherit=True)
+    with warnings.catch_warnings():  # Python's own warnings about the generated user code, e.g. `(1, 2)(1, 2)`
+        warnings.simplefilter("ignore", SyntaxWarning)
+        compile(output, path, "exec", dont_inherit=True)
     source_lines, output_lines = LINE_BREAK.split(data), LINE_BREAK.split(output)
     assert len(output_lines) == len(source_lines)
     inside = {n for a in analysis.annotations for n in range(a.region.line, a.region.end_line + 1)}
