@@ -6,7 +6,9 @@ annotations go (or, with `keep_reports`, become calls of `nas_annotate.reporting
 definitions that only lost candidates used are pruned. Untouched statements are kept byte for
 byte. The compiler's own analysis finds the annotations and resolves the choice (so labels,
 keys, validation and diagnostics are exactly those of `extract` and `expand`); libcst
-parses the file, rewrites it and analyses its scopes. Only this package imports libcst.
+parses the file (hollowed, when nothing can be pruned: hollow.py), rewrites it and analyses its
+scopes, and untouched code is printed as the file's own text (rewrite.py). Only this package
+imports libcst.
 
     freeze(path, choice) -> bytes                       one file
     freeze_tree(directory, choice) -> [(relative path, bytes)]
