@@ -115,6 +115,7 @@ class _Stmt:
     scope: str
     body0: int | None
     node: ast.stmt | None = None
+    alone: bool = True  # the first statement on its line (not after `;`, nor after a clause's `:`)
 
 
 class _Walker:
@@ -137,11 +138,14 @@ class _Walker:
                         self.strings.append((node, kind, scope, body[i + 1] if i + 1 < len(body) else None))
             decorators = getattr(node, "decorator_list", None)
             start = decorators[0].lineno if decorators else node.lineno
-            col = _level(self.source.line(node.lineno), char_col(node.lineno, node.col_offset))
+            text = self.source.line(node.lineno)
+            at = char_col(node.lineno, node.col_offset)
+            col = _level(text, at)
             index = len(self.stmts)
             clauses = _clauses(node) if type(node) in _COMPOUND else ()
             body0 = _first_line(clauses[0][1] if clauses[0][0] is None else [clauses[0][0]]) if clauses else None
-            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0, node))
+            alone = not text[:at].strip()
+            self.stmts.append(_Stmt(start, col, node.end_lineno or node.lineno, parent, scope, body0, node, alone))
             inner = scope
             if isinstance(node, _SCOPES):
                 inner = f"{scope}.{node.name}" if scope else node.name
@@ -421,9 +425,11 @@ def _comment_scope(stmts: list[_Stmt], starts: list[int], line: int, col: int) -
             return first_body.scope
         return (f"this annotation must be indented like the block it opens (column {first_body.col + 1})",)
     following = bisect.bisect_right(starts, line)
+    while i > 0 and not stmts[i].alone and stmts[i - 1].parent == stmts[i].parent:
+        i -= 1  # `a = 1; b = 2`: the block's column is its line's first statement's
     while i >= 0:
         if stmts[i].col == col:
-            if following < len(stmts) and stmts[following].col > col:
+            if following < len(stmts) and stmts[following].col > col and stmts[following].alone:
                 return (f"this annotation is indented less than the statement after it (column {stmts[following].col + 1})",)
             return stmts[i].scope
         i = stmts[i].parent

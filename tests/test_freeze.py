@@ -5,10 +5,12 @@ test_freeze_behaviour.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -774,8 +776,9 @@ SHORTCUT_FILES = sorted(
 )
 
 
-def _libcst_printed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Make freeze print every node with libcst (no span is trusted)."""
+@contextlib.contextmanager
+def libcst_printing() -> Iterator[None]:
+    """Make freeze print every node with libcst (no span is trusted, nothing hollowed)."""
     from nas_annotate.freeze import places
 
     init = places.Places.__init__
@@ -784,27 +787,31 @@ def _libcst_printed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
         init(self, *args, **kwargs)
         self.exact = False
 
-    monkeypatch.setattr(places.Places, "__init__", untrusted)
+    places.Places.__init__ = untrusted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        places.Places.__init__ = init  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_the_files_text_is_what_libcst_prints_cases(case, tmp_path, monkeypatch):
+def test_the_files_text_is_what_libcst_prints_cases(case, tmp_path):
     """Untouched statements and compound statements' own lines are taken from the file
     (rewrite.Verbatim, rewrite.Framed): exactly what libcst prints for them."""
     shortcut = frozen(tmp_path, case.source, case.choice, case.options)
-    _libcst_printed(monkeypatch)
-    assert frozen(tmp_path, case.source, case.choice, case.options) == shortcut
+    with libcst_printing():
+        assert frozen(tmp_path, case.source, case.choice, case.options) == shortcut
 
 
 @pytest.mark.parametrize("path", SHORTCUT_FILES, ids=lambda p: str(Path(p).relative_to(Path(p).parents[2])))
-def test_the_files_text_is_what_libcst_prints_files(path, monkeypatch):
+def test_the_files_text_is_what_libcst_prints_files(path):
     analysis = analyse_file(path)
     if not analysis.annotations or analysis.diagnostics:
         pytest.skip("no annotation to freeze" if not analysis.annotations else "an invalid fixture")
     document = json.dumps(_first_choice(path))
     shortcut = freeze(path, document)
-    _libcst_printed(monkeypatch)
-    assert freeze(path, document) == shortcut
+    with libcst_printing():
+        assert freeze(path, document) == shortcut
 
 
 @pytest.mark.parametrize("path", [p for p in SHORTCUT_FILES if "/examples/" in p], ids=lambda p: Path(p).parent.name + "/" + Path(p).name)

@@ -222,6 +222,7 @@ def test_random_layers_compute_what_the_language_says(layer, tmp_path):
 
 # --- fuzzing: whatever expand takes, freeze takes ------------------------------------------
 
+from test_freeze import libcst_printing  # noqa: E402
 from test_fuzz import encode, file_text  # noqa: E402
 
 from nas_annotate.api import check  # noqa: E402
@@ -246,8 +247,68 @@ def test_whatever_expand_takes_freeze_takes(text, newline, bom, tmp_path):
     if not analysis.annotations:  # passed through as it is, compiling or not
         assert frozen == data
         return
+    with libcst_printing():  # the file's text for untouched code is what libcst prints
+        assert freeze(str(path), choice) == frozen
     compile(frozen, str(path), "exec", dont_inherit=True)
     out = tmp_path / "frozen.py"
     out.write_bytes(frozen)
     assert [d for d in check([str(out)]) if d.severity == "error"] == []
     assert analyse_file(str(out)).annotations == []
+
+
+# --- random programs: the file's text for untouched code is what libcst prints -------------
+
+SIMPLE = [
+    "x = 1", "y = [1,\n    2]  # a list", "z = 1 + \\\n    2", "a = 1; b = 2", "print(x)  # says x", "'''a string'''",
+    "import os", "total = helper(3)", "w = {\n  'k': (1,\n        2)}", "pass", "# a comment", "", "    # indented comment",
+]
+
+
+@st.composite
+def programs(draw, depth: int = 0, counter=None):  # type: ignore[no-untyped-def]
+    """Valid Python with layer annotations (string and comment form) among statements of every
+    layout, in nested blocks: a list of lines, without indentation of its own."""
+    counter = counter if counter is not None else iter(range(10**6))
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["simple", "simple", "layer", "comment layer"] + (["block"] * 2 if depth < 2 else [])))
+        if kind == "simple":
+            lines += draw(st.sampled_from(SIMPLE)).split("\n")
+        elif kind == "layer":
+            number = next(counter)
+            lines.append(f'"""@nni.mutable_layer {{layer_choice: [conv, helper(k={number})], layer_output: out{number}}}"""'
+                         + draw(st.sampled_from(["", "  # after"])))
+        elif kind == "comment layer":
+            number = next(counter)
+            lines += ["# @nni.mutable_layer", f"# {{layer_choice: [pool, conv], layer_output: c{number}}}"]
+        else:
+            header = draw(st.sampled_from([
+                "def f{n}(x):", "class C{n}:  # a class", "@deco\ndef g{n}():", "if x:", "for i in range(2):", "while x:", "try:", "with m as n:",
+            ])).format(n=next(counter)).split("\n")
+            body = draw(programs(depth + 1, counter))
+            if not any(line.strip() and not line.lstrip().startswith("#") for line in body):
+                body.append("pass")
+            lines += header + ["    " + line if line else "" for line in body]
+            tail = {"if x:": ["else:", "    y = 2"], "try:": ["except E:", "    z = 3"], "for i in range(2):": ["else: done = 1"]}
+            lines += tail.get(header[-1], [])
+    return lines
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(lines=programs(), newline=st.sampled_from(["\n", "\r\n"]), pick=st.integers(0, 1))
+def test_random_programs_freeze_as_libcst_prints_them(lines, newline, pick, tmp_path):
+    """Whether libcst parses the whole file or a hollowed one (when nothing will be pruned:
+    the candidates name `helper`, defined or not), and untouched code is taken from the file,
+    the output is what libcst prints from the whole file's nodes."""
+    text = "\n".join(lines) + "\n"
+    if pick:
+        text = "def helper(k):\n    return k\n\n\n" + text
+    path = tmp_path / "program.py"
+    path.write_bytes(text.replace("\n", newline).encode())
+    analysis = analyse_file(str(path))
+    assert analysis.diagnostics == []
+    choice = json.dumps({layer.key: {"layer": 0} for layer in analysis.layers})
+    frozen = freeze(str(path), choice)
+    with libcst_printing():
+        assert freeze(str(path), choice) == frozen
+    compile(frozen, str(path), "exec", dont_inherit=True)

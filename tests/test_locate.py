@@ -69,3 +69,25 @@ def test_case_clause_at_the_wrong_indentation_is_an_error(tmp_path):
     path = write(tmp_path, "x = 1\nmatch x:\n    case 1:\n        pass\n  ANNOTATION\n    case 2:\n        pass\n")
     [diagnostic] = check([str(path)])
     assert diagnostic.line == 5 and "indented" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1; z = 2\nANNOTATION\n",
+        "x = (1,\n     2); z = 3\nANNOTATION\nprint(y)\n",
+        "def g(x):\n    a = 1; b = 2\n    ANNOTATION\n    return y\n",
+        "def g(x):\n    if x: a = 1; b = 2\n    ANNOTATION\n    return y\n",
+        "def g(x):\n    for i in x:\n        pass\n        ANNOTATION\n        print(y)\n    else: z = 1\n",
+    ],
+    ids=["module", "continued-line", "function", "after-a-one-line-suite", "before-a-one-line-else"],
+)
+def test_after_a_line_of_several_statements(tmp_path, text):
+    """The block's column is that of its line's first statement, not of the last one's; a
+    one-line clause after the annotation is no statement indented more than it."""
+    path = write(tmp_path, text)
+    assert check([str(path)]) == []
+    key = "m/y" if text.startswith("x") else "m/g.y"
+    expanded = expand(str(path), f'{{"{key}": {{"layer": 0}}}}').decode()
+    compile(expanded, str(path), "exec")
+    assert "y = f([[x], []])" in expanded
