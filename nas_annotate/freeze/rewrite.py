@@ -276,9 +276,9 @@ def _block(owner: cst.Module | cst.IndentedBlock, plan: BlockPlan, text: Text) -
 class Rewrite(cst.CSTTransformer):
     """Applies the edits: `replace` maps a node's id to a function of the node (its children
     already rewritten), `plans` a block's id to its plan; `text` gives an untouched statement's
-    text. `rebuild` walks the blocks and clauses on the way to an edit (the ids in `visit`) by
-    hand (and the blocks with a plan), and hands each statement whose expressions change (the ids in `inside`) to libcst's
-    transformer, which visits only the nodes in `visit` there too."""
+    text. `rebuild` walks the blocks and clauses on the way to an edit (the ids in `visit`, and
+    the blocks with a plan) by hand, and hands each statement whose expressions change (the ids
+    in `inside`) to libcst's transformer, which visits only the nodes in `visit` there too."""
 
     def __init__(
         self,
@@ -328,10 +328,11 @@ class Rewrite(cst.CSTTransformer):
         plan = self.plans.get(key)
         if plan is not None:
             updated_node = plan.apply(updated_node, self.text)  # type: ignore[arg-type]
+        elif original_node is updated_node:  # not on the way to an edit: its block prints it (`kept`)
+            pass
         elif isinstance(updated_node, (cst.Module, cst.IndentedBlock)):
-            if original_node is not updated_node:  # on the way to an edit
-                body = [kept(s, s.leading_lines, self.text) for s in updated_node.body]  # type: ignore[attr-defined]
-                updated_node = updated_node.with_changes(body=body)
+            body = [kept(s, s.leading_lines, self.text) for s in updated_node.body]  # type: ignore[attr-defined]
+            updated_node = updated_node.with_changes(body=body)
         elif type(updated_node) in _FIELDS:  # a compound statement or clause that libcst prints
             updated_node = self.untouched(original_node, updated_node)
         return updated_node
