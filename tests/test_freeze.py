@@ -847,3 +847,19 @@ def test_the_benchmark_module_prints_as_libcst_prints(tmp_path):
     shortcut = freeze(str(path), document)
     with libcst_printing():
         assert freeze(str(path), document) == shortcut
+
+
+def test_untouched_code_that_libcst_would_reprint_differently_stays_as_written(tmp_path):
+    """libcst drops the space in `except (A, B) :` when it prints the node (Instagram/LibCST#1457,
+    found freezing the standard library); freeze takes untouched code from the file."""
+    source = _('''
+        def f(run):
+            try:
+                run()
+            except (ValueError, KeyError) :
+                pass
+            """@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""
+            return out
+    ''')
+    out = frozen(tmp_path, source, {"m/f.out": {"layer": 1}})
+    assert out == source.replace('"""@nni.mutable_layer {layer_choice: [a, b], layer_output: out}"""', "out = b([[], []])")
