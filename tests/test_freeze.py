@@ -770,9 +770,17 @@ def _number(shape: Param) -> object:
     raise AssertionError(f"no value for {shape}")
 
 
+def _freezable(path: str) -> bool:
+    analysis = analyse_file(path)
+    return bool(analysis.annotations) and not analysis.diagnostics
+
+
+# every valid annotated fixture and example (their ops modules and the like have no annotation)
 SHORTCUT_FILES = sorted(
-    [str(p) for p in FIXTURES.rglob("*.py") if "without_extras" not in p.parts and "draw" not in p.parts]
+    path
+    for path in [str(p) for p in FIXTURES.rglob("*.py") if "without_extras" not in p.parts and "draw" not in p.parts]
     + [str(p) for p in EXAMPLES.rglob("*.py")]
+    if _freezable(path)
 )
 
 
@@ -805,9 +813,6 @@ def test_the_files_text_is_what_libcst_prints_cases(case, tmp_path):
 
 @pytest.mark.parametrize("path", SHORTCUT_FILES, ids=lambda p: str(Path(p).relative_to(Path(p).parents[2])))
 def test_the_files_text_is_what_libcst_prints_files(path):
-    analysis = analyse_file(path)
-    if not analysis.annotations or analysis.diagnostics:
-        pytest.skip("no annotation to freeze" if not analysis.annotations else "an invalid fixture")
     document = json.dumps(_first_choice(path))
     shortcut = freeze(path, document)
     with libcst_printing():
@@ -823,8 +828,7 @@ def test_the_examples_take_the_shortcut(path):
     from nas_annotate.source import Source
 
     analysis = analyse_file(path)
-    if analysis.tree is None:
-        pytest.skip("no annotation")
+    assert analysis.tree is not None
     source = Source.read(path)
     assert Places(source, analysis.tree, libcst.parse_module(source.text)).exact
 
