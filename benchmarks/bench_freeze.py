@@ -42,6 +42,7 @@ def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
 
     from nas_annotate.choice import load_choice, resolve
     from nas_annotate.freeze import _without_collector
+    from nas_annotate.freeze.bindings import prunable_names
     from nas_annotate.freeze.hollow import hollowed, pruning_may_run
     from nas_annotate.freeze.plan import Plan
     from nas_annotate.freeze.prune import prune
@@ -54,7 +55,7 @@ def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
     analysis = analyse(source, module)
     document = load_choice(choice)
     decisions = resolve(document, module, analysis.layers, analysis.params)
-    hollow = None if pruning_may_run(analysis) else hollowed(analysis)
+    hollow = None if pruning_may_run(analysis, prunable_names(analysis.tree)) else hollowed(analysis)
     text = source.text if hollow is None else hollow
     parsed = libcst.parse_module(text)
 
@@ -68,7 +69,7 @@ def stages(path: str, choice: str, runs: int) -> list[tuple[str, float]]:
     steps: list[tuple[str, Callable[[], object]]] = [
         ("the compiler's analysis (locate, parse, validate)", lambda: analyse(source, module)),
         ("resolving the choice", lambda: resolve(document, module, analysis.layers, analysis.params)),
-        ("hollowing the text (or not: pruning may run)", lambda: None if pruning_may_run(analysis) else hollowed(analysis)),
+        ("hollowing the text (or not: pruning may run)", lambda: None if pruning_may_run(analysis, prunable_names(analysis.tree)) else hollowed(analysis)),
         (f"libcst.parse_module ({'the whole text' if hollow is None else 'the hollowed text'})", lambda: libcst.parse_module(text)),
         ("planning the edits (and pruning)", plan),
         ("the rewrite", made.rewrite),

@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from nas_annotate.freeze.bindings import prunable_names
 from nas_annotate.freeze.hollow import hollowed, pruning_may_run
 from nas_annotate.pipeline import analyse
 from nas_annotate.source import Source
@@ -121,4 +122,5 @@ def test_nothing_to_hollow_is_none():
     ],
 )
 def test_pruning_may_run(source, may):
-    assert pruning_may_run(analysis_of(source)) is may
+    analysis = analysis_of(source)
+    assert pruning_may_run(analysis, prunable_names(analysis.tree)) is may

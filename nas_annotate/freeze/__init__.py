@@ -33,6 +33,7 @@ from ..keys import module_name
 from ..locate import has_annotations, syntax_errors
 from ..pipeline import analyse
 from ..source import Source
+from .bindings import prunable_names
 from .exports import ALL, exported_names, imported_by_others
 from .hollow import hollowed, pruning_may_run
 from .plan import Plan
@@ -90,7 +91,8 @@ def _frozen(source: Source, module: str, document: ChoiceDocument, options: Opti
     decisions = resolve(document, analysis.module, analysis.layers, analysis.params)
     tree = analysis.tree
     assert tree is not None  # a file with annotations parsed
-    hollow = hollowed(analysis) if options.keep_unused or not pruning_may_run(analysis) else None
+    definable = prunable_names(tree)
+    hollow = hollowed(analysis) if options.keep_unused or not pruning_may_run(analysis, definable) else None
     plan = None
     if hollow is not None:
         try:
@@ -104,7 +106,7 @@ def _frozen(source: Source, module: str, document: ChoiceDocument, options: Opti
     if not options.keep_unused:
         own = exported_names(tree)
         protected = ALL if own is ALL or exported is ALL else frozenset(own | (exported or frozenset()))
-        prune(plan, protected)
+        prune(plan, protected, definable)
     text = plan.rewrite().code
     if source.text.endswith("\r") and not text.endswith("\r"):  # libcst drops the last lone CR
         text += "\r"

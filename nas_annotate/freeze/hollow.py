@@ -20,7 +20,7 @@ from typing import Iterator
 
 from ..pipeline import Analysis
 from ..source import Source
-from .bindings import COMPOUND, blocks, prunable_names
+from .bindings import COMPOUND, blocks
 from .plan import words
 
 
@@ -82,10 +82,9 @@ def _on_header(node: ast.stmt, source: Source) -> bool:
     return bool(line[: source.char_col(node.lineno, node.col_offset)].strip())
 
 
-def pruning_may_run(analysis: Analysis) -> bool:
-    """Whether some name that the annotations or the replaced code write is one that pruning
-    may remove (a superset of `prune`'s own test)."""
-    assert analysis.tree is not None
+def pruning_may_run(analysis: Analysis, definable: set[str]) -> bool:
+    """Whether some name that the annotations or the replaced code write is one of `definable`,
+    the names pruning may remove (`bindings.prunable_names`): a superset of `prune`'s own test."""
     written: set[str] = set()
     source = analysis.source
     offsets = source.line_offsets
@@ -95,4 +94,4 @@ def pruning_may_run(analysis: Analysis) -> bool:
         for param in annotation.params:
             for span in param.spans:
                 written |= words(source.text[offsets[span.line - 1] : offsets[min(span.end_line, len(source.lines))]])
-    return bool(prunable_names(analysis.tree) & written)
+    return bool(definable & written)

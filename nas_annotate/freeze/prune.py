@@ -218,9 +218,12 @@ def _alias(node: cst.Import | cst.ImportFrom, name: str) -> cst.ImportAlias | No
     return None
 
 
-def prune(plan: Plan, protected: frozenset[str]) -> None:
-    """Remove from `plan`'s output the definitions only its lost parts used."""
-    if not prunable_names(plan.places.tree) & plan.words:  # nothing that goes names a definition
+def prune(plan: Plan, protected: frozenset[str], definable: set[str] | None = None) -> None:
+    """Remove from `plan`'s output the definitions only its lost parts used (`definable`: the
+    file's `bindings.prunable_names`, when known)."""
+    if definable is None:
+        definable = prunable_names(plan.places.tree)
+    if not definable & plan.words:  # nothing that goes names a definition
         return
     plan.references()
     removed = _Pruner(plan, protected).run()
