@@ -64,11 +64,24 @@ class _ScriptCommand(click.Command):
     where the script's own options go (after `--`), with click's "did you mean"."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = _bare_prune(args) if self.name == "search" else args
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
             hint = f"options for the script go after `--`: nas-annotate {self.name} [OPTIONS] SCRIPT -- {exc.option_name} ..."
             raise click.UsageError(f"{exc.format_message()}\n{hint}", ctx=exc.ctx) from None
+
+
+def _bare_prune(args: list[str]) -> list[str]:
+    """`--prune` followed by anything but its values is `--prune=median` (click would take the
+    script's name for its value)."""
+    found = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return found + args[i:]
+        following = args[i + 1] if i + 1 < len(args) else None
+        found.append("--prune=median" if arg == "--prune" and following not in ("median", "hyperband") else arg)
+    return found
 
 
 EMPTY_SPACE = b"{}\n"  # the space of files without annotations, in every format
@@ -245,14 +258,33 @@ def run_command(
     sys.exit(status)
 
 
+@main.command("strategies")
+@click.argument("path", required=False, metavar="[PATH.py | MODULE]")
+def strategies_command(path: str | None) -> None:
+    """List the search strategies --sampler can name: the built-ins and those installed packages
+    publish (entry point group nas_annotate.strategies), each with its kind and options; or the
+    strategies one file or module defines."""
+    from .strategies.listing import listing
+    from .strategies.registry import StrategyProblem
+
+    try:
+        click.echo(listing(path), nl=False)
+    except StrategyProblem as exc:
+        click.echo(f"nas-annotate: error: {exc}", err=True)
+        sys.exit(2)
+
+
 @main.command("search", cls=_ScriptCommand)
 @click.argument("script", metavar="SCRIPT")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
 @click.option("-n", "--trials", type=click.IntRange(min=0), help="Trials to run now (default 20; grid: what is left of the grid).")
 @click.option(
-    "-s", "--sampler", type=click.Choice(["random", "tpe", "evolution", "grid", "darts", "enas"]), default="tpe",
-    show_default=True, help="The search algorithm; darts and enas train one supernet (one-shot search).",
+    "-s", "--sampler", metavar="NAME", default="tpe", show_default=True,
+    help="The strategy: tpe, random, evolution, grid, reinforce; darts or enas (one-shot: one supernet); an installed "
+    "one; or your own as MODULE:NAME or PATH.py:NAME (`nas-annotate strategies` lists them).",
 )
+@click.option("--sampler-option", "sampler_options", multiple=True, metavar="KEY=VALUE",
+              help="An option of the strategy (repeatable); VALUE is JSON where it parses as JSON, else a string.")
 @click.option("--seed", type=int, help="Seed for the sampler.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]),
               help="Whether a larger or smaller reported value is better (default: maximize).")
@@ -261,7 +293,8 @@ def run_command(
 @click.option("--pick", metavar="RULE", help='Which member of the Pareto front is the best choice, e.g. "accuracy>=0.97 min params".')
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trials run at once.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
-@click.option("--prune", is_flag=True, help="Stop unpromising trials early, from their intermediate reports (median rule).")
+@click.option("--prune", type=click.Choice(["median", "hyperband"]), is_flag=False, flag_value="median", default=None,
+              help="Stop unpromising trials early, from their intermediate reports: the median rule (a bare --prune) or Hyperband.")
 @click.option("--storage", metavar="URL", help="An Optuna RDB URL; default: sqlite in the output directory.")
 @click.option("--db-retry", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
               help="How long a search waits, retrying, for its database when it fails (a restart, a network blip) before it stops.")
@@ -299,11 +332,17 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
     from .diagnostics import CompileError
     from .search import Options, SearchProblem, search
 
+    from .strategies.registry import StrategyProblem, parse_options
+
     if tuple(args[:1]) == ("--",):
         args = args[1:]
-    options = Options(script=script, args=args, **settings)  # type: ignore[arg-type]
     try:
+        settings["sampler_options"] = parse_options(settings["sampler_options"])  # type: ignore[arg-type]
+        options = Options(script=script, args=args, **settings)  # type: ignore[arg-type]
         outcome = search(options)
+    except StrategyProblem as exc:
+        click.echo(f"{script}: error: {exc}", err=True)
+        sys.exit(2)
     except CompileError as exc:
         _fail(exc)
     except SearchProblem as exc:

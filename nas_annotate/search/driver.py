@@ -19,16 +19,17 @@ from typing import Any, Callable
 from ..diagnostics import CompileError, Diagnostic
 from . import objectives as objectives_module
 from .objectives import Objective
-from .options import NothingCompleted, Options, Outcome, SearchProblem
+from ..strategies.registry import ONESHOT, Strategy, StrategyProblem
+from .options import NothingCompleted, Options, Outcome, SearchProblem, StrategyStopped
 from .process import Worker
 from .progress import Progress
-from .samplers import ONESHOT, SAMPLERS, GridClaims
+from .samplers import MULTI_OBJECTIVE, SAMPLERS, GridClaims, resolve
 from .optuna_space import SearchSpace, load_space
 from .storage import Retry, StorageLost, claim_lock
 from .study import fail_orphans, machine, open_study, trial_count
 from .trials import TrialLoop
 
-__all__ = ["SAMPLERS", "NothingCompleted", "Options", "Outcome", "SearchProblem", "search"]
+__all__ = ["SAMPLERS", "NothingCompleted", "Options", "Outcome", "SearchProblem", "StrategyProblem", "search"]
 
 
 class _Stop(Exception):
@@ -40,12 +41,14 @@ def _raise_stop(signum: int, frame: Any) -> None:
 
 
 def search(options: Options, echo: Callable[[str], None] | None = None) -> Outcome:
-    """Run the search `options` describe; return where its results are."""
+    """Run the search `options` describe; return where its results are. A strategy that cannot
+    be found or made as asked is a StrategyProblem, raised before any trial runs."""
     say = echo or ((lambda text: None) if options.quiet else (lambda text: print(text, file=sys.stderr)))
-    if options.sampler not in SAMPLERS:
-        raise SearchProblem(f"unknown sampler {options.sampler!r}: use one of {', '.join(SAMPLERS)}")
     if options.jobs < 1:
         raise SearchProblem("--jobs must be at least 1")
+    if options.pruner not in (None, "median", "hyperband"):
+        raise SearchProblem(f"--prune takes median or hyperband, not {options.prune!r}")
+    strategy, settings = resolve(options)
     try:
         objectives = objectives_module.resolve(options)
         if options.pick is not None:
@@ -54,8 +57,13 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
             Pick.parse(options.pick, objectives)
     except ValueError as exc:
         raise SearchProblem(str(exc)) from None
-    if options.sampler not in ONESHOT and options.retrain != 1:
-        raise SearchProblem(f"--retrain applies to one-shot search (--sampler {' or '.join(ONESHOT)}), not to {options.sampler}")
+    if len(objectives) > 1 and (strategy.kind == ONESHOT or (strategy.builtin and options.sampler not in MULTI_OBJECTIVE)):
+        raise SearchProblem(
+            f"--sampler {options.sampler} searches one objective; with several, use {', '.join(MULTI_OBJECTIVE)} "
+            "or a black-box strategy of your own"
+        )
+    if strategy.kind != ONESHOT and options.retrain != 1:
+        raise SearchProblem(f"--retrain applies to one-shot search (a one-shot strategy such as darts or enas), not to {options.sampler}")
     if not os.path.isfile(options.script):
         what = "is a directory, not a script" if os.path.isdir(options.script) else "no such file"
         raise CompileError([Diagnostic(options.script, 0, 0, what)])
@@ -68,7 +76,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise CompileError([Diagnostic(out_dir, 0, 0, message)]) from None
     worker = Worker(options, out_dir)  # its imports overlap the study's set-up
     try:
-        return _search(options, space, objectives, out_dir, worker, say)
+        return _search(options, space, objectives, out_dir, worker, say, strategy, settings)
     except StorageLost as exc:  # the worker's end (below) stops the running trials; the study is as told
         raise SearchProblem(str(exc)) from None
     finally:
@@ -77,6 +85,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
 
 def _search(
     options: Options, space: SearchSpace, objectives: list[Objective], out_dir: str, worker: Worker, say: Callable[[str], None],
+    strategy: Strategy, settings: dict[str, Any],
 ) -> Outcome:
     import optuna
 
@@ -85,7 +94,7 @@ def _search(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     retry = Retry(options.db_retry, say)
     owner = {"worker": f"{socket.gethostname()}:{os.getpid()}", "machine": machine()}
-    study, name, url, engine = open_study(options, space, objectives, out_dir, retry, owner)
+    study, name, url, engine = open_study(options, space, objectives, out_dir, retry, owner, strategy, settings)
     claims = None
     if options.sampler == "grid":
         claims = GridClaims(space.grid(), options.seed, lambda: claim_lock(engine, study._study_id))
@@ -97,7 +106,7 @@ def _search(
     previous = len(study.get_trials(deepcopy=False))
     size = space.size()
     plan = f"{total} trial(s), {options.jobs} at a time"
-    if options.sampler in ONESHOT:
+    if strategy.kind == ONESHOT:
         plan = f"one supernet, then {options.retrain} standalone trial(s)"
     say(
         f"nas-annotate: searching {f'{size:,} choices' if size is not None else 'a continuous space'} of {options.script} with {options.sampler}"
@@ -112,14 +121,18 @@ def _search(
     try:
         for module, error in worker.ready().items():
             say(f"nas-annotate: note: could not preload {module} ({error}); each trial imports it")
-        if options.sampler in ONESHOT:
-            found, total = _one_shot(options, space, study, out_dir, worker, say, outcome)
+        if strategy.kind == ONESHOT:
+            found, total = _one_shot(options, space, study, out_dir, worker, say, outcome, strategy, settings)
         progress = Progress(total, options, say)
         driver.run(total, worker, progress)
     except (KeyboardInterrupt, _Stop):
         outcome.interrupted = True
         driver.abandon("interrupted")
         say("nas-annotate: interrupted; running trials were stopped and recorded as failed")
+    except StrategyStopped as exc:
+        driver.abandon(str(exc))
+        write_results(study, space, options, out_dir, final=True, echo=None)
+        raise
     except SearchProblem:
         driver.abandon("the trial worker stopped unexpectedly")
         raise
@@ -155,14 +168,11 @@ def _check_completed(study: Any, first_failure: tuple[int, str] | None, outcome:
 
 def _one_shot(
     options: Options, space: SearchSpace, study: Any, out_dir: str, worker: Worker, say: Callable[[str], None],
-    outcome: Outcome,
+    outcome: Outcome, strategy: Strategy, settings: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], int]:
     """Train the supernet; print what it found; queue the best `--retrain` of it as trials."""
     from .oneshot import OneShotFailed, candidates, leaderboard, plot, run_supernet
 
-    settings: dict[str, Any] = (
-        {"paths": options.paths, "policy": options.policy} if options.sampler == "enas" else {"bilevel": options.darts == "bilevel"}
-    )
     try:
         state, state_path = run_supernet(options, out_dir, worker, say, settings)
     except OneShotFailed as exc:

@@ -18,7 +18,6 @@ from ..reporting import COUNTED, PRIMARY, objective_values
 
 NAME = re.compile(r"[A-Za-z_][\w.\-]*")
 DIRECTIONS = {"max": True, "maximize": True, "min": False, "minimize": False}
-MULTI_SAMPLERS = ("tpe", "random", "evolution", "grid")  # evolution is NSGA-II when there are several
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,6 @@ def resolve(options: Any) -> list[Objective]:
     if len(set(names)) < len(names):
         raise ValueError(f"an objective is named twice: {', '.join(options.objectives)}")
     if len(objectives) > 1:
-        if options.sampler not in MULTI_SAMPLERS:
-            raise ValueError(
-                f"--sampler {options.sampler} searches one objective; with several, use {', '.join(MULTI_SAMPLERS)}"
-            )
         if options.prune:
             raise ValueError(
                 "--prune stops trials on one value, and a trial poor on one objective may be on the front by another "

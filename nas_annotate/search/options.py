@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from .storage import DEFAULT_RETRY
 
@@ -12,6 +13,11 @@ DEFAULT_TRIALS = 20
 
 class SearchProblem(Exception):
     """The search cannot start as asked (a clean error for the user, exit status 1)."""
+
+
+class StrategyStopped(SearchProblem):
+    """The strategy raised during the search (or proposed no choice of the space): the search
+    stopped there, its study as it was."""
 
 
 class NothingCompleted(SearchProblem):
@@ -29,14 +35,15 @@ class Options:
     script: str
     args: tuple[str, ...] = ()
     trials: int | None = None
-    sampler: str = "tpe"
+    sampler: str = "tpe"  # a built-in, an installed strategy, MODULE:NAME or PATH.py:NAME
+    sampler_options: dict[str, Any] = field(default_factory=dict)  # --sampler-option KEY=VALUE
     seed: int | None = None
     direction: str | None = None  # of the reported value, without `objectives` (None: maximize)
     objectives: tuple[str, ...] = ()  # NAME:max|min, the entries of the reports to optimize
     pick: str | None = None  # which member of a Pareto front is best_choice.json (pareto.Pick)
     jobs: int = 1
     timeout: float | None = None
-    prune: bool = False
+    prune: str | bool | None = None  # "median" or "hyperband" (True: median)
     storage: str | None = None
     study: str | None = None
     out: str | None = None
@@ -52,6 +59,13 @@ class Options:
     db_retry: float = DEFAULT_RETRY
     progress: bool | None = None
     quiet: bool = False
+
+    @property
+    def pruner(self) -> str | None:
+        """The pruning rule: None, "median" or "hyperband"."""
+        if self.prune is True:
+            return "median"
+        return self.prune or None
 
     @property
     def out_dir(self) -> str:

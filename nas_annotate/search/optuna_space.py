@@ -75,9 +75,10 @@ class SearchSpace:
     """Optuna distributions for a set of layers and hyperparameters, and the way back from
     parameters to a choice."""
 
-    def __init__(self, shapes: list[Shape], params: list[Param] = ()) -> None:  # type: ignore[assignment]
+    def __init__(self, shapes: list[Shape], params: list[Param] = (), document: dict[str, Any] | None = None) -> None:  # type: ignore[assignment]
         self.layers = [LayerSpace(shape, _subsets(shape)) for shape in shapes]
         self.params = list(params)
+        self.document = document or {}  # what `extract` prints
 
     def _layer_grid(self) -> dict[str, list[Any]]:
         grid: dict[str, list[Any]] = {}
@@ -284,6 +285,7 @@ def load_space(script: str, space: tuple[str, ...] = ()) -> SearchSpace:
     """The search space of `script` (or of the files `space` names)."""
     from ..api import analyse_paths
     from ..files import python_files
+    from ..space import search_space
 
     files = python_files(space) if space else space_files(script)
     analyses, diagnostics = analyse_paths(files)
@@ -294,4 +296,4 @@ def load_space(script: str, space: tuple[str, ...] = ()) -> SearchSpace:
     if not shapes and not params:
         where = ", ".join(space) if space else script
         raise CompileError([Diagnostic(where, 0, 0, "nothing to search: no mutable layer or hyperparameter annotation")])
-    return SearchSpace(shapes, params)
+    return SearchSpace(shapes, params, search_space(analyses))

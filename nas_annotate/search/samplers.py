@@ -1,59 +1,83 @@
-"""The search algorithms: Optuna's random, TPE and grid samplers, and an evolutionary one.
+"""The search's strategy as an Optuna sampler, whatever it is: a built-in (Optuna's random, TPE
+and grid samplers, aging evolution, reinforce), an Optuna sampler named by module or file, or a
+strategy of our black-box protocol (nas_annotate/strategies); and the grid's claims.
 
-`evolution` is regularized ("aging") evolution, the sampler of Real et al., *Regularized
-Evolution for Image Classifier Architecture Search* (AAAI 2019), as an Optuna sampler.  Until `population` trials have completed it samples at random.  Then each new trial is a
-mutation of a tournament winner: take `tournament` trials at random from the `population`
-most recent completed ones, copy the best of them, and change one parameter to another of
-its values.  The oldest trials leave the population as new ones complete, whatever their
-score, which keeps the search from settling on one lucky early architecture.
+`resolve(options)` finds the strategy and checks its options before anything runs;
+`make_sampler` makes it for a study.  One-shot strategies train a supernet, and their
+retrained trials are enqueued: their study's sampler is random search.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import random
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from optuna.distributions import BaseDistribution, CategoricalDistribution
-from optuna.exceptions import ExperimentalWarning
-from optuna.samplers import BaseSampler, GridSampler, NSGAIISampler, RandomSampler, TPESampler
-from optuna.search_space import IntersectionSearchSpace
-from optuna.study import Study, StudyDirection
-from optuna.trial import FrozenTrial, Trial, TrialState
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.study import Study
+from optuna.trial import Trial, TrialState
 
-SAMPLERS = ("random", "tpe", "evolution", "grid", "darts", "enas")
-ONESHOT = ("darts", "enas")  # one supernet training, then the architectures it found as trials
+from ..strategies import registry
+from ..strategies.adapter import Guarded, ProtocolSampler
+from ..strategies.builtin import KINDS, Context
+from ..strategies.registry import BLACKBOX, ONESHOT, OPTUNA, Strategy, StrategyProblem
+
+SAMPLERS = tuple(KINDS)  # the built-ins
+ONESHOT_BUILTINS = tuple(name for name, kind in KINDS.items() if kind == ONESHOT)
+MULTI_OBJECTIVE = ("tpe", "random", "evolution", "grid")  # the built-ins that search several objectives
+
+
+def resolve(options: Any) -> tuple[Strategy, dict[str, Any]]:
+    """The strategy `--sampler` names and the options it is made with (`--sampler-option`, and
+    the older flags of the built-ins: --population, --darts, --paths, --policy, which
+    `--sampler-option` overrides); StrategyProblem when either is wrong."""
+    name = options.sampler
+    if ":" in name and name.rpartition(":")[0].endswith(".py"):
+        path, _, attribute = name.rpartition(":")
+        name = f"{os.path.abspath(path)}:{attribute}"  # a trial may run elsewhere: the file by its full path
+    strategy = registry.find(name)
+    strategy.name = options.sampler
+    settings = dict(options.sampler_options or {})
+    legacy = {
+        "evolution": {"population": options.population},
+        "darts": {"bilevel": options.darts == "bilevel"},
+        "enas": {"paths": options.paths, "policy": options.policy},
+    }.get(options.sampler, {})
+    for key, value in legacy.items():
+        settings.setdefault(key, value)
+    strategy.check_options(settings)
+    return strategy, settings
 
 
 def make_sampler(
-    name: str, grid: dict[str, list[Any]], seed: int | None = None, population: int = 10, multi: bool = False,
+    strategy: Strategy | str, grid: dict[str, list[Any]], seed: int | None = None, population: int = 10,
+    multi: bool = False, settings: dict[str, Any] | None = None, space: Any = None,
 ) -> BaseSampler:
-    """The sampler `name` for a space whose parameters take the values in `grid`; `multi`: for
-    a study of several objectives (TPE is then multi-objective TPE, evolution NSGA-II)."""
-    if multi and name == "evolution":
-        return NSGAIISampler(population_size=population, seed=seed)
-    if name == "random" or name in ONESHOT:  # one-shot searches enqueue their trials' parameters
+    """The Optuna sampler of `strategy` (a built-in's name, or what `resolve` found) for a space
+    whose parameters take the values in `grid` (`space`: the SearchSpace, for our protocol);
+    `multi`: for a study of several objectives."""
+    if isinstance(strategy, str):
+        strategy = registry.find(strategy)
+        settings = {"population": population} if strategy.name == "evolution" else {}
+    settings = dict(settings or {})
+    if strategy.kind == ONESHOT:
         return RandomSampler(seed=seed)
-    if name == "tpe":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return TPESampler(seed=seed, multivariate=True, group=True, n_startup_trials=8)
-    if name == "evolution":
-        return EvolutionSampler(population=population, tournament=max(2, population // 2), seed=seed)
-    if name == "grid":
-        return ExhaustiveGridSampler(grid, seed=seed)
-    raise ValueError(f"unknown sampler {name!r}: use one of {', '.join(SAMPLERS)}")
+    if strategy.kind == OPTUNA and strategy.builtin:
+        return strategy.make(settings, seed, Context(grid, multi))
+    if strategy.kind == OPTUNA:
+        sampler = strategy.make(settings, seed)
+        if not isinstance(sampler, BaseSampler):
+            raise StrategyProblem(f"strategy {strategy.name!r} gave a {type(sampler).__name__}, not an Optuna sampler")
+        return sampler if strategy.builtin else Guarded(sampler, strategy.name)
+    from ..strategies.base import Space
 
-
-class ExhaustiveGridSampler(GridSampler):
-    """Optuna's grid without its `study.stop()` once the grid is done, which only works inside
-    `study.optimize`. The driver's trials come from `GridClaims`, with every parameter fixed."""
-
-    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Any) -> None:
-        return None
+    assert strategy.kind == BLACKBOX and space is not None
+    ours = Space(space, space.document)
+    return ProtocolSampler(strategy.make(settings, seed, ours), strategy.name, ours, space, seed)
 
 
 class GridClaims:
@@ -85,66 +109,6 @@ class GridClaims:
                 still_held()
                 study.enqueue_trial(self.points[self.next])
             return study.ask(fixed_distributions=distributions)
-
-
-class EvolutionSampler(BaseSampler):
-    """Aging evolution over categorical parameters (others are sampled at random)."""
-
-    def __init__(self, population: int = 10, tournament: int = 5, seed: int | None = None) -> None:
-        if population < 2 or not 1 <= tournament <= population:
-            raise ValueError("evolution needs population >= 2 and 1 <= tournament <= population")
-        self.population = population
-        self.tournament = tournament
-        self._rng = random.Random(seed)
-        self._random = RandomSampler(seed=seed)
-        self._space = IntersectionSearchSpace()
-
-    def reseed_rng(self) -> None:
-        self._rng.seed()
-        self._random.reseed_rng()
-
-    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return {
-            name: distribution
-            for name, distribution in self._space.calculate(study).items()
-            if isinstance(distribution, CategoricalDistribution)
-        }
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        if not search_space:
-            return {}
-        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if len(completed) < self.population:
-            return {}
-        population = sorted(completed, key=lambda t: t.number)[-self.population :]
-        contenders = self._rng.sample(population, self.tournament)
-        pick = max if study.direction == StudyDirection.MAXIMIZE else min
-        parent = pick(contenders, key=lambda t: t.value)
-        seen = {_signature(t.params) for t in study.get_trials(deepcopy=False) if t.params}
-        child = self._mutate(parent.params, search_space)
-        for _ in range(20):
-            if _signature(child) not in seen:
-                break
-            child = self._mutate(parent.params, search_space)
-        return child
-
-    def _mutate(self, params: dict[str, Any], search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        child = {name: params[name] for name in search_space if name in params}
-        mutable = [
-            name for name, d in search_space.items() if isinstance(d, CategoricalDistribution) and len(d.choices) > 1
-        ]
-        if mutable:
-            name = self._rng.choice(mutable)
-            choices = search_space[name].choices  # type: ignore[attr-defined]
-            child[name] = self._rng.choice([c for c in choices if c != child.get(name)])
-        return child
-
-    def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
-    ) -> Any:
-        return self._random.sample_independent(study, trial, param_name, param_distribution)
 
 
 def _signature(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -15,6 +15,7 @@ from . import objectives as objectives_module
 from .objectives import Objective
 from .options import DEFAULT_TRIALS, Options, SearchProblem
 from .samplers import make_sampler
+from ..strategies.registry import Strategy
 from .optuna_space import NotFinite, SearchSpace
 from .storage import Retry, SearchStorage, database_error
 
@@ -117,26 +118,44 @@ def fail_orphans(study: Any, machine: str) -> int:
     return failed
 
 
+def grid_of(options: Options, space: SearchSpace) -> dict[str, list[Any]]:
+    """The grid of the space when the strategy is the grid, else nothing."""
+    try:
+        return space.grid() if options.sampler == "grid" else {}
+    except NotFinite as exc:
+        raise SearchProblem(f"the grid sampler needs a finite space: {exc}") from None
+
+
+def make_pruner(options: Options) -> Any:
+    """The pruning rule of `--prune`: the median rule, Hyperband (the step of the intermediate
+    reports as its resource, the largest step of the first completed trials as its maximum), or none."""
+    import optuna
+
+    if options.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if options.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource="auto", reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
 def open_study(
     options: Options, space: SearchSpace, objectives: list[Objective], out_dir: str, retry: Retry, owner: dict[str, str],
+    strategy: Strategy, settings: dict[str, Any],
 ) -> tuple[Any, str, str, Any]:
     """The study, its name, its storage's URL as shown, and the database engine. Once the
     storage is open, its every call goes through `retry`; the trials it creates carry `owner`."""
     import optuna
 
-    try:
-        grid = space.grid() if options.sampler == "grid" else {}
-    except NotFinite as exc:
-        raise SearchProblem(f"the grid sampler needs a finite space: {exc}") from None
+    grid = grid_of(options, space)
+    multi = len(objectives) > 1
+    sampler = make_sampler(strategy, grid, options.seed, multi=multi, settings=settings, space=space)
     database, url = open_storage(options, out_dir)
     storage = SearchStorage(optuna.storages.get_storage(database), retry, owner)
     name = options.study or os.path.splitext(os.path.basename(options.script))[0]
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if options.prune else optuna.pruners.NopPruner()
-    multi = len(objectives) > 1
     try:
         study = optuna.create_study(
             storage=storage, study_name=name, directions=[objective.direction for objective in objectives], load_if_exists=True,
-            sampler=make_sampler(options.sampler, grid, options.seed, options.population, multi), pruner=pruner,
+            sampler=sampler, pruner=make_pruner(options),
         )
     except Exception as exc:  # noqa: BLE001  (whatever the storage says is the user's to read)
         raise SearchProblem(f"cannot open the study {name!r} in {url}: {reason(exc, url)}") from None
@@ -155,7 +174,7 @@ def open_study(
         study.set_user_attr("script", os.path.abspath(options.script))
     previous = len(study.get_trials(deepcopy=False))
     if options.seed is not None and previous:  # seeded as before, it would draw the earlier trials again
-        study.sampler = make_sampler(options.sampler, grid, _resumed_seed(options.seed, previous), options.population, multi)
+        study.sampler = make_sampler(strategy, grid, _resumed_seed(options.seed, previous), multi=multi, settings=settings, space=space)
     return study, name, url, database.engine
 
 

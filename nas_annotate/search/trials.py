@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .objectives import Objective, decoded, final_values, intermediate_value
-from .options import Options
+from ..strategies.adapter import StrategyDone, StrategyFailed
+from .options import Options, StrategyStopped
 from .pictures import Pictures
 from .process import GRACE, Worker, kill, tail
 from .progress import Progress
@@ -65,6 +66,7 @@ class TrialLoop:
         self.first_failure: tuple[int, str] | None = None  # the run's first failed trial: why, and its log
         self.written = time.monotonic()
         self.pictures = Pictures(options, out_dir)  # each trial's, for optuna-dashboard
+        self.exhausted = False  # the strategy has nothing left to propose
 
     def run(self, total: int, worker: Worker, progress: Progress) -> None:
         """Run `total` trials, `jobs` at a time, until they have all ended."""
@@ -72,7 +74,7 @@ class TrialLoop:
         launched = 0
         while launched < total or self.running:
             while launched < total and len(self.running) < self.options.jobs:
-                if not self.launch(worker):
+                if self.exhausted or not self.launch(worker):
                     total = launched  # the grid is done: other searches ran the rest
                     progress.end(total)
                     break
@@ -88,7 +90,11 @@ class TrialLoop:
             if trial is None:
                 return False
         else:
-            trial = self.study.ask(fixed_distributions=self.distributions)
+            try:
+                trial = self.study.ask(fixed_distributions=self.distributions)
+            except StrategyFailed as exc:
+                self._fail_asked(exc)
+                raise StrategyStopped(str(exc)) from None
         choice = self.space.choice(trial.params)
         stem = os.path.join(os.path.abspath(self.out_dir), "trials", f"{trial.number:05d}")
         run = Running(trial, stem + ".log", stem + ".jsonl", time.monotonic())
@@ -164,16 +170,36 @@ class TrialLoop:
         if run.curve:
             run.trial.set_user_attr("intermediate", {str(step): value for step, value in sorted(run.curve.items())})
         told = values if values is None or len(values) > 1 else values[0]
-        self.study.tell(run.trial, told, state=state)
+        stopped = None
+        try:
+            self.study.tell(run.trial, told, state=state)
+        except StrategyDone:
+            self.exhausted = True
+        except StrategyFailed as exc:  # the trial's end is recorded all the same
+            stopped = StrategyStopped(str(exc))
         self.finished += 1
         self.progress.done(run.trial.number, state, values, duration, error, self.study, self.objectives)
         if error and self.first_failure is None:
             log = os.path.join(self.out_dir, "trials", os.path.basename(run.log))
             self.first_failure = run.trial.number, f"{failure(run.log, error)}; its output: {log}"
             self.progress.note(f"nas-annotate: trial {run.trial.number} failed: {self.first_failure[1]}")
+        if stopped is not None:
+            raise stopped
         if time.monotonic() - self.written > RESULTS_EVERY:
             write_results(self.study, self.space, self.options, self.out_dir, final=False)
             self.written = time.monotonic()
+
+    def _fail_asked(self, exc: StrategyFailed) -> None:
+        """The trial the strategy was being asked for, recorded as failed with why."""
+        from optuna.trial import TrialState
+
+        if exc.trial_id is None:
+            return
+        storage = self.study._storage
+        storage.set_trial_user_attr(exc.trial_id, "error", str(exc))
+        for key, value in self.owner.items():
+            storage.set_trial_user_attr(exc.trial_id, key, value)
+        storage.set_trial_state_values(exc.trial_id, TrialState.FAIL)
 
     def abandon(self, why: str) -> None:
         """Stop every running trial and record it as failed (Ctrl-C, SIGTERM, a lost worker)."""

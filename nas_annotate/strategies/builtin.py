@@ -41,7 +41,7 @@ def _tpe(context: Context, seed: int | None = None, n_startup_trials: int = 8) -
 def _evolution(context: Context, seed: int | None = None, population: int = 10, tournament: int | None = None) -> Any:
     from optuna.samplers import NSGAIISampler
 
-    from ..search.samplers import EvolutionSampler
+    from .evolution import EvolutionSampler
 
     if context.multi:
         return NSGAIISampler(population_size=int(population), seed=seed)
@@ -50,13 +50,13 @@ def _evolution(context: Context, seed: int | None = None, population: int = 10, 
 
 
 def _grid(context: Context, seed: int | None = None) -> Any:
-    from ..search.samplers import ExhaustiveGridSampler
+    from .grid import ExhaustiveGridSampler
 
     return ExhaustiveGridSampler(context.grid, seed=seed)
 
 
 def _optuna(name: str, make: Callable[..., Any], summary: str, *options: Option) -> Callable[[], Strategy]:
-    return lambda: Strategy(name, OPTUNA, make, list(options), takes_seed=True, summary=summary, builtin=True)
+    return lambda: Strategy(name, name, OPTUNA, make, list(options), takes_seed=True, summary=summary, builtin=True)
 
 
 def _ours(name: str, module: str, attribute: str) -> Callable[[], Strategy]:

@@ -51,8 +51,9 @@ class Strategy:
     """A strategy found by name: what it is, how it is made, what options it takes."""
 
     name: str  # as given to --sampler
-    kind: str  # BLACKBOX, ONESHOT or OPTUNA
-    target: Any  # the class, function or sampler object
+    spec: str = ""  # how another process finds it again (a file by its full path)
+    kind: str = BLACKBOX  # BLACKBOX, ONESHOT or OPTUNA
+    target: Any = None  # the class, function or sampler object
     options: list[Option] = field(default_factory=list)
     open_options: bool = False  # it takes **kwargs: any option
     takes_seed: bool = False
@@ -229,7 +230,7 @@ def describe(name: str, target: Any) -> Strategy:
                 f"strategy {name!r} is a {what}: neither an Optuna BaseSampler (class, or function returning one), "
                 "a class with ask(history) (our black-box protocol), nor a OneShotStrategy subclass"
             )
-    strategy = Strategy(name, kind, target, summary=_summary(target))
+    strategy = Strategy(name, name, kind, target, summary=_summary(target))
     if kind == OPTUNA and not callable(target):
         return strategy
     function = target.__init__ if inspect.isclass(target) else target
@@ -289,7 +290,7 @@ def available() -> list[Strategy]:
         try:
             found.append(describe(name, point.load()))
         except Exception as exc:  # noqa: BLE001  (listed, with why it cannot be used)
-            found.append(Strategy(name, BLACKBOX, None, summary=f"does not load: {one_line(exc)}"))
+            found.append(Strategy(name, name, summary=f"does not load: {one_line(exc)}"))
     return found
 
 
