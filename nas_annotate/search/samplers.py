@@ -10,7 +10,6 @@ retrained trials are enqueued: their study's sampler is random search.
 from __future__ import annotations
 
 import itertools
-import os
 import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -35,12 +34,7 @@ def resolve(options: Any) -> tuple[Strategy, dict[str, Any]]:
     """The strategy `--sampler` names and the options it is made with (`--sampler-option`, and
     the older flags of the built-ins: --population, --darts, --paths, --policy, which
     `--sampler-option` overrides); StrategyProblem when either is wrong."""
-    name = options.sampler
-    if ":" in name and name.rpartition(":")[0].endswith(".py"):
-        path, _, attribute = name.rpartition(":")
-        name = f"{os.path.abspath(path)}:{attribute}"  # a trial may run elsewhere: the file by its full path
-    strategy = registry.find(name)
-    strategy.name = options.sampler
+    strategy = registry.find(options.sampler)
     settings = dict(options.sampler_options or {})
     legacy = {
         "evolution": {"population": options.population},

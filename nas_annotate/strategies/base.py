@@ -134,6 +134,21 @@ class Space:
         unknown = [key for key in choice if key not in self.document]
         if unknown:
             return f"the choice names {', '.join(repr(k) for k in unknown)}, not keys of the space"
+        from ..choice import Entry, decide, decide_param
+
+        for layer in self._space.layers:
+            key, entry = layer.shape.key, choice[layer.shape.key]
+            if not isinstance(entry, dict) or set(entry) - {"layer", "inputs"}:
+                return f"{key}: expected a mapping such as {{\"layer\": ..., \"inputs\": [...]}}, not {entry!r}"
+            problem = decide(layer.shape, Entry(entry.get("layer"), entry.get("inputs", [])))
+            if isinstance(problem, str):
+                return f"{key}: {problem}"
+            if entry.get("layer") not in layer.shape.choice_labels or not all(isinstance(i, str) for i in entry.get("inputs", [])):
+                return f"{key}: name the layer and inputs by their labels, not by index"
+        for param in self._space.params:
+            problem = decide_param(param, choice[param.key])
+            if isinstance(problem, str):
+                return f"{param.key}: {problem}"
         try:
             again = self._space.choice(self._space.params_of(choice))
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -236,19 +251,29 @@ class OneShotStrategy:
     """The base of a one-shot strategy: override what your method does, keep the rest.
 
     `__init__(seed=None, **options)`: the keyword arguments after `seed` are the strategy's
-    options.  The framework calls, in the trial's process:
+    options (`--sampler-option KEY=VALUE`); call `super().__init__(seed)`, which seeds
+    `self.rng`, the run's one random stream (the net draws its data batches from it too).
 
-    - `build(decision)` once per decision layer (a layer's op, or its inputs), to add variables
-      of the strategy's own (`decision.add_variable`);
-    - `weights(decision)` inside the model's forward pass: the decision's weights as a tensor
-      (`keras.ops`), one per candidate; the default is `decision.mask`, which a path sets;
+    The framework (`nas_annotate.supernet`) builds the supernet from the script's layers, hooks
+    its `fit` and calls, in the trial's process:
+
+    - `build(decision)` once per decision layer (a layer's op, or its inputs), as the model is
+      built: add the strategy's own variables with `decision.add_weight(...)`;
+    - `weights(decision)` inside the model's forward pass (traced into `fit`'s compiled step, so
+      anything that changes per batch lives in variables): the decision's weights as a tensor
+      (`keras.ops`), one per candidate: the op decision mixes the candidates' outputs by them,
+      the input decision scales each input candidate; the default is `decision.mask`, the
+      one-hot state `net.set_path` sets;
     - `before_batch(net)` and `after_batch(net)` around every training batch;
-    - `after_epoch(net, logs)`: an entry of the state's history (a mapping, or None);
+    - `after_epoch(net, logs)`: what to add to the epoch's entry of the state's history (a
+      mapping, or None); `{"weights": net.weights(...)}` gets the weights drawn per epoch;
     - `finish(net, count)`: the architectures to retrain, best first, as `(choice, score)`.
 
-    `net` is the supernet at work (see nas_annotate.supernet)."""
+    `metric` names what `finish`'s scores are (None: the net's, of `net.score`).  docs/strategies.md
+    lists what `net` offers."""
 
     kind = "one-shot"
+    metric: str | None = None
 
     def __init__(self, seed: int | None = None) -> None:
         self.rng = random.Random(seed)

@@ -145,7 +145,8 @@ def find(name: str) -> Strategy:
     where, _, attribute = name.rpartition(":")
     if not where or not attribute:
         raise StrategyProblem(f"strategy {name!r}: write MODULE:NAME or PATH.py:NAME")
-    module = load_file(where) if where.endswith(".py") or os.sep in where or "/" in where else load_module(where)
+    is_file = where.endswith(".py") or os.sep in where or "/" in where
+    module = load_file(where) if is_file else load_module(where)
     target = module
     for part in attribute.split("."):
         if not hasattr(target, part):
@@ -153,7 +154,10 @@ def find(name: str) -> Strategy:
             listing = f"; it defines {', '.join(names)}" if names else "; it defines no strategy"
             raise StrategyProblem(f"strategy {name!r}: {where} has no {attribute!r}{listing}")
         target = getattr(target, part)
-    return describe(name, target)
+    strategy = describe(name, target)
+    if is_file:
+        strategy.spec = f"{os.path.abspath(where)}:{attribute}"  # a trial may run elsewhere
+    return strategy
 
 
 def load_module(dotted: str) -> Any:
@@ -222,8 +226,17 @@ def describe(name: str, target: Any) -> Strategy:
     """The strategy `target` is, found as `name`; StrategyProblem when it is none."""
     kind = kind_of(target)
     if kind is None:
-        if inspect.isfunction(target):
+        required = inspect.isfunction(target) and [
+            p.name for p in inspect.signature(target).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if inspect.isfunction(target) and not required:
             kind = OPTUNA  # a function of unknown return: taken as a sampler factory, checked when called
+        elif inspect.isfunction(target):
+            raise StrategyProblem(
+                f"strategy {name!r} is a function of {', '.join(required)}: a strategy function takes only options "
+                "with defaults and returns an Optuna sampler"
+            )
         else:
             what = f"class {target.__name__}" if inspect.isclass(target) else type(target).__name__
             raise StrategyProblem(
