@@ -51,7 +51,7 @@ class _State:
         self.entries: dict[str, dict[str, Entry]] = {}
         self.registered: dict[str, list[str]] = {}
         self.resolved = False
-        self.supernet: Any = None  # a oneshot.Run while a one-shot search builds its supernet
+        self.supernet: Any = None  # the supernet.Net of a one-shot search
 
 
 _state = _State()
@@ -76,15 +76,12 @@ def set_choice(choice: str | dict[str, Any] | None = None, *, sample: str | None
     _state.resolved = choice is not None or sample is not None
 
 
-def set_supernet(strategy: str, options: dict[str, Any] | None = None, choice: str | dict[str, Any] | None = None) -> Any:
-    """Build the supernet of one-shot search (`strategy` "darts" or "enas"; see `oneshot.Run`
-    for `options`): modules compile to the supernet form, whose layers call `supernet()`.
+def set_supernet(net: Any, choice: str | dict[str, Any] | None = None) -> None:
+    """Register the supernet of a one-shot search (a `nas_annotate.supernet.Net`): modules now
+    compile to the supernet form, whose layers ask `net.site(shape, where)` for their site.
     Hyperparameters take their value from `choice`, else their first option (or lower bound)."""
-    from .oneshot import Run
-
     set_choice(choice, sample="first")
-    _state.supernet = Run(strategy, options or {})
-    return _state.supernet
+    _state.supernet = net
 
 
 def form() -> str:
@@ -96,7 +93,7 @@ def supernet(key: str, labels: tuple[str, ...], input_labels: tuple[str, ...], l
     """The supernet site of the layer `key` (code in the supernet form calls this)."""
     if _state.supernet is None:
         raise ChoiceError(f"{_where()}error: {key}: code in the supernet form runs only during a one-shot search")
-    return _state.supernet.supernet.site(Shape(key, labels, input_labels, (lo, hi)), _where())
+    return _state.supernet.site(Shape(key, labels, input_labels, (lo, hi)), _where())
 
 
 def reset() -> None:

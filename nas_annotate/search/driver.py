@@ -171,21 +171,22 @@ def _one_shot(
     outcome: Outcome, strategy: Strategy, settings: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], int]:
     """Train the supernet; print what it found; queue the best `--retrain` of it as trials."""
-    from .oneshot import OneShotFailed, candidates, leaderboard, plot, run_supernet
+    from .supernet_search import OneShotFailed, candidates, label, leaderboard, plot, run_supernet
 
+    name = label(strategy)
     try:
-        state, state_path = run_supernet(options, out_dir, worker, say, settings)
+        state, state_path = run_supernet(options, out_dir, worker, say, strategy, settings)
     except OneShotFailed as exc:
         raise SearchProblem(str(exc)) from None
     found = candidates(state, max(options.retrain, 1))
     outcome.results["oneshot"] = state_path
-    outcome.results["oneshot_plot"] = os.path.join(out_dir, f"{options.sampler}.png")
+    outcome.results["oneshot_plot"] = os.path.join(out_dir, f"{name}.png")
     plot(state, outcome.results["oneshot_plot"])
     if not options.quiet:
         print(leaderboard(state))
-        print(f"{options.sampler} state: {state_path}\n{options.sampler} plot: {outcome.results['oneshot_plot']}")
+        print(f"{name} state: {state_path}\n{name} plot: {outcome.results['oneshot_plot']}")
     for rank, choice in enumerate(found[: options.retrain], 1):
-        study.enqueue_trial(space.params_of(choice), user_attrs={"source": f"{options.sampler} #{rank}"})
+        study.enqueue_trial(space.params_of(choice), user_attrs={"source": f"{name} #{rank}"})
     if options.retrain:
         say(f"nas-annotate: retraining the {min(options.retrain, len(found))} best architecture(s) found, standalone")
     return found, min(options.retrain, len(found))

@@ -2,9 +2,10 @@
 child per trial, so no trial pays for importing TensorFlow and a crash stays in its child.
 
 It speaks JSON lines: the driver writes `{"preload": [...], "fresh": bool}` and then one
-request per trial (`trial`, `script`, `args`, `choice`, `log`, `report`, `objectives`); the worker answers
-`{"ready": ...}`, `{"trial": n, "pid": p}` when a trial starts and `{"trial": n, "status": s}`
-when it ends (`s` < 0: killed by signal `-s`).  Each trial runs in its own session, so the
+request per trial (`trial`, `script`, `args`, `choice`, `log`, `report`, `objectives`; for a
+one-shot search's supernet also `oneshot`: `strategy`, `label`, `options`, `seed`, `count`,
+`state`); the worker answers `{"ready": ...}`, `{"trial": n, "pid": p}` when a trial starts
+and `{"trial": n, "status": s}` when it ends (`s` < 0: killed by signal `-s`).  Each trial runs in its own session, so the
 driver can stop it and everything it started with one `killpg`.  With `fresh`, each trial is
 a new interpreter instead of a fork (for scripts whose modules are not safe to fork).
 """
@@ -25,7 +26,8 @@ from ..reporting import ENV as REPORT_ENV, OBJECTIVES_ENV
 
 
 def run_trial(request: dict[str, Any]) -> int:
-    """Run one trial in this process (a fresh child): the choice set, stdout/stderr to its log."""
+    """Run one trial in this process (a fresh child): the choice set, stdout/stderr to its log.
+    A request with `oneshot` trains the supernet of that strategy instead (`_supernet`)."""
     from .. import runtime
     from ..runner import run_script
 
@@ -35,29 +37,59 @@ def run_trial(request: dict[str, Any]) -> int:
         os.environ[OBJECTIVES_ENV] = json.dumps(request["objectives"])
     oneshot = request.get("oneshot")
     if oneshot:
-        run = runtime.set_supernet(oneshot["strategy"], oneshot["options"], request["choice"] or None)
+        net = _supernet(oneshot)
+        if net is None:
+            return 1
+        runtime.set_supernet(net, request["choice"] or None)
     else:
         runtime.set_choice(request["choice"])
     status = run_script(request["script"], request["args"])
     if oneshot and status == 0:
-        status = _finish_oneshot(run, oneshot["state"])
+        status = _finish_oneshot(net, oneshot)
     sys.stdout.flush()
     sys.stderr.flush()
     return status
 
 
-def _finish_oneshot(run: Any, path: str) -> int:
-    """Rank or derive, then write the supernet's state for the driver."""
-    from ..diagnostics import RunError
-    from ..files import atomic_write
+def _supernet(oneshot: dict[str, Any]) -> Any:
+    """The supernet of the strategy `oneshot` names, made with its options and seed (None, the
+    problem printed, when the strategy cannot be made)."""
+    from ..strategies.registry import StrategyProblem, find
+    from ..supernet import Net
 
     try:
-        state = run.finish()
+        strategy = find(oneshot["strategy"]).make(oneshot["options"], oneshot["seed"])
+    except StrategyProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    return Net(strategy, oneshot["label"])
+
+
+def _finish_oneshot(net: Any, oneshot: dict[str, Any]) -> int:
+    """Let the strategy name its architectures, then write the supernet's state for the driver,
+    with the strategy's options and the values the run gave its hyperparameters."""
+    from ..diagnostics import RunError
+    from ..files import atomic_write
+    from ..strategies.registry import find
+
+    try:
+        state = net.finish(int(oneshot["count"]))
     except RunError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    atomic_write(path, json.dumps(state, indent=1).encode())
+    defaults = {option.name: option.default for option in find(oneshot["strategy"]).options}
+    state["options"] = {**defaults, **oneshot["options"], "seed": oneshot["seed"]}
+    state["hyperparameters"] = _hyperparameters()
+    atomic_write(oneshot["state"], json.dumps(state, indent=1).encode())
     return 0
+
+
+def _hyperparameters() -> dict[str, Any]:
+    """The values the run gave its hyperparameters (the first option or lower bound, unless chosen)."""
+    from .. import runtime
+
+    shapes = runtime.state().shapes
+    return {key: value for key, value in runtime.decisions().items() if not hasattr(shapes[key], "choice_labels")}
 
 
 def _redirect(log: str) -> None:

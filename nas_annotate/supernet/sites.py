@@ -1,36 +1,30 @@
-"""The supernet of one-shot search: every candidate of every layer in one Keras model.
+"""A supernet's sites: one per mutable layer, holding every candidate of the layer.
 
 In the supernet form (`codegen`, `supernet=True`) a layer asks `runtime.supernet(...)` for its
 `Site`, feeds every input candidate through `Site.gate` and every candidate's output through
-`Site.mix`.  A site holds the layer's architecture state in two Keras layers of ours, created
-once per key, so a layer built several times (a cell in a function) shares one state:
-
-- `OpChoice` mixes the candidates' outputs: `sum_k w_k * out_k`, with `w = softmax(logits)`
-  under darts (the logits are trainable weights of the user's model) and `w` the one-hot mask
-  of the sampled path under enas;
-- `InputChoice` scales each input candidate: by `sigmoid(logit)` under darts, by the path's
-  0/1 mask under enas; candidates that every architecture feeds (`input_num` = all of them)
-  are passed as they are.
+`Site.mix`.  The site keeps the layer's architecture state in at most two decision layers
+(`layers.OpChoice`, `layers.InputChoice`), created once per key, so a layer built several times
+(a cell in a function) shares one state.  Their weights are the strategy's (`weights`).
 
 Outputs that differ only in their last axis are padded with zeros to the widest (no new
-weights); any other difference is a `SupernetError` naming the layer's line.  TensorFlow and
-Keras are imported only when a site first meets tensors.
+weights); any other difference is a `SupernetError` naming the layer's line.  Nothing here
+imports TensorFlow or Keras: a site tells tensors from other values by their type's module.
 """
 
 from __future__ import annotations
 
 import itertools
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from .choice import Shape
-from .diagnostics import RunError
+from ..choice import Shape
+from ..diagnostics import RunError
 
-STRATEGIES = ("darts", "enas")
+OP, INPUTS = "op", "inputs"
 
 
 class SupernetError(RunError):
-    """The supernet cannot be built as the script is written; the message says why and where."""
+    """The supernet cannot be built or searched as the script is written; the message says why."""
 
 
 def is_tensor(value: object) -> bool:
@@ -40,9 +34,13 @@ def is_tensor(value: object) -> bool:
 
 
 class Site:
-    """One mutable layer in the supernet: its shape, where it is written, its Keras state."""
+    """One mutable layer in the supernet: its shape, where it is written, its decision layers.
 
-    def __init__(self, net: Supernet, shape: Shape, where: str) -> None:
+    For strategies: `key`, `shape` (`choice_labels`, `input_labels`, `input_num`), `subsets`
+    (every set of inputs an architecture may feed it), `free_inputs`, and `op_layer` /
+    `input_layer` (its decision layers; None for a single candidate or fixed inputs)."""
+
+    def __init__(self, net: Any, shape: Shape, where: str) -> None:
         self.net = net
         self.shape = shape
         self.where = where
@@ -62,11 +60,11 @@ class Site:
         lo, hi = self.shape.input_num
         return bool(self.shape.input_labels) and not (lo == hi == len(self.shape.input_labels))
 
-    def _require_tensors(self, values: Sequence[object], what: str) -> None:
+    def _require_tensors(self, values: Sequence[object], what: Sequence[str]) -> None:
         for label, value in zip(what, values):
             if not is_tensor(value):
                 raise SupernetError(
-                    f"{self.where}error: {self.key}: one-shot search ({self.net.strategy}) builds a Keras supernet, "
+                    f"{self.where}error: {self.key}: one-shot search ({self.net.name}) builds a Keras supernet, "
                     f"but {label} is a {type(value).__name__}, not a TensorFlow/Keras tensor. One-shot search needs "
                     "a script that builds and fits a Keras model from its layers; search this one with a black-box "
                     "sampler (--sampler tpe, evolution, random or grid)"
@@ -75,19 +73,17 @@ class Site:
     def gate(self, candidates: Sequence[Any]) -> list[Any]:
         """Every input candidate, scaled by the layer's input state (as is when all are always fed)."""
         candidates = list(candidates)
-        labels = [f"input candidate '{label}'" for label in self.shape.input_labels]
-        self._require_tensors(candidates, labels)  # type: ignore[arg-type]
+        self._require_tensors(candidates, [f"input candidate '{label}'" for label in self.shape.input_labels])
         if not self.free_inputs:
             return candidates
         if self.input_layer is None:
-            self.input_layer = self.net.keras_layers().InputChoice(self, name=_layer_name(self.key, "inputs"))
+            self.input_layer = self.net.keras_layers().InputChoice(self, name=_layer_name(self.key, INPUTS))
         return list(self.input_layer(candidates))
 
     def mix(self, outputs: Sequence[Any]) -> Any:
         """The candidates' outputs combined by the layer's op state."""
         outputs = list(outputs)
-        labels = [f"the output of candidate '{label}'" for label in self.shape.choice_labels]
-        self._require_tensors(outputs, labels)  # type: ignore[arg-type]
+        self._require_tensors(outputs, [f"the output of candidate '{label}'" for label in self.shape.choice_labels])
         self._check_shapes(outputs)
         self.built += 1
         if len(outputs) == 1:
@@ -130,25 +126,17 @@ class Site:
             self.net.notes.append(note)
             print(note, file=sys.stderr)
 
-    def derive(self) -> tuple[int, tuple[int, ...]]:
-        """Under darts: the strongest op, and the inputs whose gate is over one half, their count
-        brought into [lo, hi] by adding the strongest others or dropping the weakest."""
-        ops = self.op_weights()
-        op = max(range(len(ops)), key=lambda i: ops[i])
-        return op, derive_inputs(self.input_weights(), self.shape.input_num)
-
-    def op_weights(self) -> list[float]:
-        if self.op_layer is None:
-            return [1.0 / len(self.shape.choice_labels)] * len(self.shape.choice_labels)
-        return [float(w) for w in self.op_layer.current_weights()]
-
-    def input_weights(self) -> list[float]:
-        if self.input_layer is None:
-            return [1.0] * len(self.shape.input_labels)
-        return [float(w) for w in self.input_layer.current_weights()]
+    def weights(self, function: Callable[[Any], Any]) -> dict[str, list[float]]:
+        """`function(decision)` of the op and the input decision now, as numbers (uniform ops and
+        every input fed where the layer has no such decision)."""
+        ops = len(self.shape.choice_labels)
+        return {
+            "ops": self.op_layer.now(function) if self.op_layer is not None else [1.0 / ops] * ops,
+            "inputs": self.input_layer.now(function) if self.input_layer is not None else [1.0] * len(self.shape.input_labels),
+        }
 
     def set_path(self, op: int, inputs: Sequence[int]) -> None:
-        """Under enas: make the layer compute the path's op on the path's inputs."""
+        """Make the layer compute the op `op` on the inputs `inputs` (the masks, one-hot)."""
         if self.op_layer is not None:
             self.op_layer.set_mask([1.0 if i == op else 0.0 for i in range(len(self.shape.choice_labels))])
         if self.input_layer is not None:
@@ -185,131 +173,3 @@ def _show_shape(shape: tuple[Any, ...]) -> str:
 def _layer_name(key: str, part: str) -> str:
     """A Keras layer name from a key (Keras allows no '/' in names)."""
     return "nas_" + "".join(c if c.isalnum() or c == "_" else "_" for c in key) + "_" + part
-
-
-class Supernet:
-    """The supernet of a run: its strategy, its sites by key, and the notes it gave."""
-
-    def __init__(self, strategy: str, temperature: float = 1.0, bilevel: bool = False) -> None:
-        if strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
-        self.strategy = strategy
-        self.temperature = temperature
-        self.bilevel = bilevel  # darts: the logits are ours to train (on validation batches), not the script's
-        self.sites: dict[str, Site] = {}
-        self.notes: list[str] = []
-        self._keras: Any = None
-
-    def site(self, shape: Shape, where: str) -> Site:
-        """The site of the layer `shape.key` (created at its first execution)."""
-        found = self.sites.get(shape.key)
-        if found is None:
-            found = self.sites[shape.key] = Site(self, shape, where)
-        return found
-
-    def keras_layers(self) -> Any:
-        """The Keras layer classes (imports Keras, and hooks `fit`/`evaluate`: see oneshot.py)."""
-        if self._keras is None:
-            from . import oneshot
-
-            self._keras = _define_layers()
-            oneshot.hook_keras(self)
-        return self._keras
-
-    def derived(self) -> dict[str, tuple[int, tuple[int, ...]]]:
-        return {key: site.derive() for key, site in self.sites.items()}
-
-    def logits(self) -> list[Any]:
-        """The architecture's variables (darts): every site's op and input logits."""
-        return [layer.logits for site in self.sites.values() for layer in (site.op_layer, site.input_layer) if layer is not None]
-
-    def set_path(self, path: dict[str, tuple[int, tuple[int, ...]]]) -> None:
-        for key, (op, inputs) in path.items():
-            self.sites[key].set_path(op, inputs)
-
-
-def _define_layers() -> Any:
-    import keras
-    from keras import ops
-
-    class _Choice(keras.layers.Layer):
-        """The shared parts: logits (trained by darts), a mask (set per path by enas)."""
-
-        def __init__(self, site: Site, count: int, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.site = site
-            self.strategy = site.net.strategy
-            self.temperature = site.net.temperature
-            self.logits = self.add_weight(
-                shape=(count,), initializer="zeros", trainable=self.strategy == "darts" and not site.net.bilevel,
-                name="logits",
-            )
-            self.mask = self.add_weight(
-                shape=(count,), initializer=keras.initializers.Constant(1.0), trainable=False, name="mask"
-            )
-
-        def set_mask(self, values: list[float]) -> None:
-            self.mask.assign(values)
-
-        def compute_output_spec(self, inputs: Any) -> Any:
-            return self._spec(inputs)
-
-    class OpChoice(_Choice):
-        """Mixes a layer's candidate outputs by its op state."""
-
-        def __init__(self, site: Site, **kwargs: Any) -> None:
-            super().__init__(site, len(site.shape.choice_labels), **kwargs)
-
-        def weights_now(self) -> Any:
-            if self.strategy == "darts":
-                return ops.softmax(self.logits / self.temperature)
-            return self.mask
-
-        def current_weights(self) -> list[float]:
-            return [float(w) for w in ops.convert_to_numpy(self.weights_now())]
-
-        def call(self, inputs: list[Any]) -> Any:
-            widest = max(int(x.shape[-1]) for x in inputs)
-            padded = []
-            for x in inputs:
-                width = int(x.shape[-1])
-                if width < widest:
-                    x = ops.pad(x, [[0, 0]] * (len(x.shape) - 1) + [[0, widest - width]])
-                padded.append(x)
-            stacked = ops.stack(padded, axis=0)
-            weights = ops.cast(self.weights_now(), stacked.dtype)
-            weights = ops.reshape(weights, (-1,) + (1,) * (len(stacked.shape) - 1))
-            return ops.sum(stacked * weights, axis=0)
-
-        def _spec(self, inputs: list[Any]) -> Any:
-            widest = max(int(x.shape[-1]) for x in inputs)
-            return keras.KerasTensor(tuple(inputs[0].shape[:-1]) + (widest,), dtype=inputs[0].dtype)
-
-    class InputChoice(_Choice):
-        """Scales a layer's input candidates by its input state."""
-
-        def __init__(self, site: Site, **kwargs: Any) -> None:
-            super().__init__(site, len(site.shape.input_labels), **kwargs)
-
-        def weights_now(self) -> Any:
-            if self.strategy == "darts":
-                return ops.sigmoid(self.logits)
-            return self.mask
-
-        def current_weights(self) -> list[float]:
-            return [float(w) for w in ops.convert_to_numpy(self.weights_now())]
-
-        def call(self, inputs: list[Any]) -> list[Any]:
-            weights = self.weights_now()
-            return [x * ops.cast(weights[i], x.dtype) for i, x in enumerate(inputs)]
-
-        def _spec(self, inputs: list[Any]) -> list[Any]:
-            return [keras.KerasTensor(tuple(x.shape), dtype=x.dtype) for x in inputs]
-
-    class _Layers:
-        pass
-
-    found = _Layers()
-    found.OpChoice = OpChoice  # type: ignore[attr-defined]
-    found.InputChoice = InputChoice  # type: ignore[attr-defined]
-    return found

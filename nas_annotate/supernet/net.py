@@ -1,0 +1,368 @@
+"""The supernet at work in the trial: its sites, the strategy, the script's model and data.
+
+The runtime asks the net for a layer's site (`site`); the first site to meet tensors defines
+the decision layers (`layers.py`) and hooks `fit` (`hook.py`).  From then on the net does the
+shared work of one-shot search: it gathers the training and validation data from `fit` and
+`evaluate`, calls the strategy around every batch and epoch, recomputes BatchNorm statistics
+for a path and scores a path with the shared weights, and at the end writes the state the
+search driver reads, with the strategy's ranked architectures (`finish`).
+
+A strategy is given the net; what it may use is listed on `Net`.  A *path* is one
+architecture as indices: `{key: (op, inputs)}`, `op` the candidate's index and `inputs` the
+sorted indices of the input candidates fed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from typing import Any, Callable, Iterator, Sequence
+
+from ..choice import Shape
+from .sites import Site, SupernetError, derive_inputs
+
+Path = dict[str, tuple[int, tuple[int, ...]]]
+Weights = dict[str, dict[str, list[float]]]
+RECALIBRATE = 8  # training batches that recompute BatchNorm statistics for a path before it is scored
+
+
+class Net:
+    """The supernet of a one-shot run, and what a strategy may use of it:
+
+    - `sites` (key -> `Site`), `decisions()` (every decision layer built), `model` (the model
+      `fit` trains), `epochs` (completed), `steps` (training batches so far), `rng` (the
+      strategy's random stream: the net draws its batches from it too);
+    - `set_path(path)`, `random_path(rng)`, `as_choice(path)`;
+    - `weights(function)`, `derive(weights)`, `likeliest(weights, count)`;
+    - `validation_batch()`, `batch_score(x, y)`, `score(path)`, `recalibrate()`.
+    """
+
+    def __init__(self, strategy: Any, name: str, recalibrate: int = RECALIBRATE) -> None:
+        self.strategy = strategy
+        self.name = name
+        self.recalibrate_batches = recalibrate
+        self.rng: random.Random = getattr(strategy, "rng", None) or random.Random()
+        self.sites: dict[str, Site] = {}
+        self.notes: list[str] = []
+        self.model: Any = None
+        self.train: tuple[Any, Any, int] | None = None
+        self.validation: tuple[Any, Any] | None = None
+        self.validation_from = ""
+        self.history: list[dict[str, Any]] = []
+        self.epochs = 0
+        self.steps = 0
+        self.fit_seconds = 0.0
+        self.metric: str | None = None
+        self.scored = 0
+        self._layers: Any = None
+
+    # -- building: the runtime and the sites ----------------------------------------------
+
+    def site(self, shape: Shape, where: str) -> Site:
+        """The site of the layer `shape.key` (created at its first execution)."""
+        found = self.sites.get(shape.key)
+        if found is None:
+            found = self.sites[shape.key] = Site(self, shape, where)
+        return found
+
+    def keras_layers(self) -> Any:
+        """The module of the decision layers (imports Keras, and hooks `fit` and `evaluate`)."""
+        if self._layers is None:
+            from . import hook, layers
+
+            self._layers = layers
+            hook.install(self)
+        return self._layers
+
+    # -- for strategies -------------------------------------------------------------------
+
+    def decisions(self) -> list[Any]:
+        """Every decision layer built so far (each site's op decision, then its input decision)."""
+        return [layer for site in self.sites.values() for layer in (site.op_layer, site.input_layer) if layer is not None]
+
+    def set_path(self, path: Path) -> None:
+        """Set every site's masks to compute `path` (a one-hot state)."""
+        for key, (op, inputs) in path.items():
+            self.sites[key].set_path(op, inputs)
+
+    def random_path(self, rng: random.Random | None = None) -> Path:
+        """A path drawn uniformly, site by site: an op, and a set of inputs within `input_num`."""
+        rng = rng or self.rng
+        return {
+            key: (rng.randrange(len(site.shape.choice_labels)), rng.choice(site.subsets))
+            for key, site in self.sites.items()
+        }
+
+    def as_choice(self, path: Path) -> dict[str, Any]:
+        """A path as a choice document (labels)."""
+        return {
+            key: {
+                "layer": self.sites[key].shape.choice_labels[op],
+                "inputs": [self.sites[key].shape.input_labels[i] for i in inputs],
+            }
+            for key, (op, inputs) in path.items()
+        }
+
+    def weights(self, function: Callable[[Any], Any] | None = None) -> Weights:
+        """Per site, `{"ops": [...], "inputs": [...]}`: each decision's `function(decision)` now
+        (default: the strategy's `weights`)."""
+        function = function or self.strategy.weights
+        return {key: site.weights(function) for key, site in self.sites.items()}
+
+    def derive(self, weights: Weights) -> Path:
+        """DARTS's derivation: per site the strongest op, and the inputs whose weight is over one
+        half, their count brought into `input_num` by adding the strongest others or dropping
+        the weakest."""
+        path: Path = {}
+        for key, site in self.sites.items():
+            ops = weights[key]["ops"]
+            path[key] = (max(range(len(ops)), key=lambda i: ops[i]), derive_inputs(weights[key]["inputs"], site.shape.input_num))
+        return path
+
+    def likeliest(self, weights: Weights, count: int) -> list[tuple[Path, float]]:
+        """The derived path, then the most probable others, `count` in all, with their
+        log-probabilities: ops taken by their weight, each input in or out by its own weight
+        (a probability), independently per site."""
+        options: list[list[tuple[float, tuple[int, tuple[int, ...]]]]] = []
+        for key, site in self.sites.items():
+            ops, gates = weights[key]["ops"], weights[key]["inputs"]
+            per_site = sorted(
+                ((self._log_probability(site, ops, gates, op, subset), (op, subset))
+                 for op in range(len(ops)) for subset in site.subsets),
+                key=lambda item: -item[0],
+            )
+            options.append(per_site[: max(count, 1)])
+        keys = list(self.sites)
+        derived = self.derive(weights)
+        found = [(derived, sum(self._log_probability(self.sites[k], weights[k]["ops"], weights[k]["inputs"], *derived[k])
+                               for k in keys))]
+        seen = {_signature(derived)}
+        start = tuple(0 for _ in options)
+        heap = [(-sum(o[0][0] for o in options), start)]
+        visited = {start}
+        while heap and len(found) < count:
+            score, index = heapq.heappop(heap)
+            path = {key: options[i][j][1] for i, (key, j) in enumerate(zip(keys, index))}
+            if _signature(path) not in seen:
+                seen.add(_signature(path))
+                found.append((path, -score))
+            for i in range(len(index)):
+                if index[i] + 1 < len(options[i]):
+                    step = index[:i] + (index[i] + 1,) + index[i + 1 :]
+                    if step not in visited:
+                        visited.add(step)
+                        heapq.heappush(heap, (-sum(options[k][step[k]][0] for k in range(len(step))), step))
+        return found[:count]
+
+    @staticmethod
+    def _log_probability(site: Site, ops: Sequence[float], gates: Sequence[float], op: int, subset: tuple[int, ...]) -> float:
+        p = math.log(max(ops[op], 1e-12))
+        if site.free_inputs:
+            p += sum(math.log(max(g if i in subset else 1 - g, 1e-12)) for i, g in enumerate(gates))
+        return p
+
+    def validation_batch(self) -> tuple[Any, Any] | None:
+        """A random batch `(x, y)` of the validation data (a batch of `fit`'s size), or None
+        while there is none."""
+        return next(self._validation_batches(1), None)
+
+    def batch_score(self, x: Any, y: Any) -> float:
+        """The model's score on one batch as it is now: accuracy for class labels, else minus the loss."""
+        import numpy as np
+
+        predicted = np.asarray(self.model.predict_on_batch(x))
+        if y is not None:
+            labels = np.asarray(y)
+            if predicted.ndim == 2 and predicted.shape[1] > 1:
+                if labels.ndim == 2 and labels.shape[1] == predicted.shape[1]:
+                    labels = labels.argmax(axis=1)
+                if labels.ndim == 1 and labels.shape[0] == predicted.shape[0]:
+                    return float((predicted.argmax(axis=1) == labels).mean())
+        import keras
+
+        loss = keras.losses.get(self.model.loss) if isinstance(self.model.loss, str) else self.model.loss
+        return -float(np.mean(keras.ops.convert_to_numpy(loss(y, predicted))))
+
+    def score(self, path: Path) -> float:
+        """`path` scored with the shared weights: set, its BatchNorm statistics recomputed, then
+        its accuracy-like metric on the whole validation data (else minus its loss; `metric`
+        says which)."""
+        from . import hook
+
+        if self.validation is None:
+            raise SupernetError(
+                f"error: {self.name} scores architectures on validation data, but the script gave fit no validation_data "
+                "or validation_split and evaluated nothing: give fit validation data, or call model.evaluate"
+            )
+        self.set_path(path)
+        self.recalibrate()
+        self.scored += 1
+        results = hook.evaluate(self.model, *self.validation)
+        for name, value in results.items():
+            if "acc" in name:
+                self.metric = name
+                return float(value)
+        self.metric = "-loss"
+        return -float(results["loss"])
+
+    def recalibrate(self) -> None:
+        """BatchNorm's moving statistics, recomputed for the current path (the supernet's are of
+        a mix of paths): reset, then the running mean of `recalibrate_batches` training batches."""
+        import keras
+
+        from ..counting import inner_layers
+
+        if not self.recalibrate_batches or self.train is None:
+            return
+        norms = [layer for layer in inner_layers(self.model) if isinstance(layer, keras.layers.BatchNormalization)]
+        if not norms:
+            return
+        saved = [layer.momentum for layer in norms]
+        for layer in norms:
+            layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
+            layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
+        x, y, size = self.train
+        for i, (batch, _) in enumerate(_batches(x, y, size, self.recalibrate_batches, self.rng)):
+            for layer in norms:
+                layer.momentum = i / (i + 1)
+            self.model(batch, training=True)
+        for layer, momentum in zip(norms, saved):
+            layer.momentum = momentum
+
+    # -- the framework: what fit and evaluate are given, the callback, the end ------------
+
+    def fitting(self, model: Any, x: Any, y: Any, batch_size: int | None, validation: Any, split: float) -> None:
+        """`model.fit` was called with these: remember the model and its data."""
+        self.model = model
+        self.train = (x, y, int(batch_size or 32))
+        if validation is not None:
+            self.validation = (validation[0], validation[1] if len(validation) > 1 else None)
+            self.validation_from = "the validation_data given to fit"
+        elif split and _is_array(x):
+            cut = int(len(x) * (1 - split))
+            self.validation = (x[cut:], y[cut:] if y is not None else None)
+            self.validation_from = "fit's validation_split"
+
+    def evaluating(self, x: Any, y: Any) -> None:
+        """`model.evaluate` was called on (x, y): the validation data, unless fit gave some."""
+        if self.validation is None or self.validation_from == "what the script evaluates":
+            self.validation = (x, y)
+            self.validation_from = "what the script evaluates"
+
+    def before_batch(self) -> None:
+        self.strategy.before_batch(self)
+
+    def after_batch(self) -> None:
+        self.steps += 1
+        self.strategy.after_batch(self)
+
+    def after_epoch(self, logs: dict[str, Any] | None) -> None:
+        self.epochs += 1
+        numbers = {k: round(float(v), 6) for k, v in (logs or {}).items() if _is_number(v)}
+        entry: dict[str, Any] = {"epoch": self.epochs, "steps": self.steps}
+        entry.update(self.strategy.after_epoch(self, numbers) or {})
+        entry["logs"] = numbers
+        self.history.append(entry)
+
+    def finish(self, count: int) -> dict[str, Any]:
+        """The state the driver reads; once the supernet has trained, with the strategy's
+        architectures (at least `count` where there are that many), best first."""
+        from . import hook
+
+        hook.remove()
+        state: dict[str, Any] = {
+            "strategy": self.name,
+            "layers": [
+                {
+                    "key": key, "where": site.where.rstrip(": "), "labels": list(site.shape.choice_labels),
+                    "input_labels": list(site.shape.input_labels), "input_num": list(site.shape.input_num),
+                    "padded": list(site.padded) if site.padded else None,
+                }
+                for key, site in self.sites.items()
+            ],
+            "notes": self.notes,
+            "trained": self.model is not None and self.steps > 0,
+            "epochs": self.epochs,
+            "steps": self.steps,
+            "fit_seconds": round(self.fit_seconds, 3),
+            "history": self.history,
+            "validation": self.validation_from,
+            "scored": self.scored,
+        }
+        if not state["trained"]:
+            return state
+        ranked = self.strategy.finish(self, count)
+        state["ranked"] = [{"choice": self._checked(choice), "score": _number(score)} for choice, score in ranked]
+        if not state["ranked"]:
+            raise SupernetError(f"error: strategy {self.name!r} named no architecture at the end of training")
+        state["scored"] = self.scored
+        state["metric"] = getattr(self.strategy, "metric", None) or self.metric or "score"
+        return state
+
+    def _checked(self, choice: Any) -> dict[str, Any]:
+        """`choice` when it is an architecture of this supernet, else a SupernetError saying why."""
+        problem = self._problem(choice)
+        if problem:
+            raise SupernetError(f"error: strategy {self.name!r} named an architecture that is not one of the supernet's: {problem}")
+        return {key: {"layer": choice[key]["layer"], "inputs": list(choice[key]["inputs"])} for key in self.sites}
+
+    def _problem(self, choice: Any) -> str | None:
+        if not isinstance(choice, dict):
+            return f"a choice is a mapping of keys to layers' choices, not {type(choice).__name__}"
+        for key, site in self.sites.items():
+            entry = choice.get(key)
+            if not isinstance(entry, dict) or entry.get("layer") not in site.shape.choice_labels:
+                return f"{key}: {entry!r} names none of its candidates ({', '.join(site.shape.choice_labels)})"
+            labels = site.shape.input_labels
+            inputs = entry.get("inputs", [])
+            if not isinstance(inputs, (list, tuple)) or not all(label in labels for label in inputs):
+                return f"{key}: inputs {inputs!r} are not among its input candidates ({', '.join(labels) or 'none'})"
+            if tuple(sorted(labels.index(label) for label in inputs)) not in site.subsets:
+                return f"{key}: inputs {list(inputs)!r} are not a set of {site.shape.input_num[0]} to {site.shape.input_num[1]} of them"
+        unknown = sorted(set(choice) - set(self.sites))
+        return f"{', '.join(unknown)}: not layers of the supernet" if unknown else None
+
+    def _validation_batches(self, count: int) -> Iterator[tuple[Any, Any]]:
+        if self.validation is None:
+            return iter(())
+        x, y = self.validation
+        size = self.train[2] if self.train else 32
+        return _batches(x, y, size, count, self.rng)
+
+
+def _signature(path: Path) -> tuple[Any, ...]:
+    return tuple(sorted(path.items()))
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "__getitem__") and hasattr(value, "__len__")
+
+
+def _batches(x: Any, y: Any, size: int, count: int, rng: random.Random) -> Iterator[tuple[Any, Any]]:
+    """Up to `count` random batches of arrays, or the first `count` of a dataset."""
+    if _is_array(x):
+        total = len(x)
+        if not total:
+            return
+        for _ in range(count):
+            start = rng.randrange(max(total - size, 0) + 1)
+            yield x[start : start + size], (y[start : start + size] if y is not None else None)
+        return
+    for element in x.take(count) if hasattr(x, "take") else []:
+        if isinstance(element, (tuple, list)):
+            yield element[0], (element[1] if len(element) > 1 else None)
+        else:
+            yield element, None
