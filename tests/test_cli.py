@@ -752,7 +752,7 @@ def test_expand_preserves_encoding_bom_and_line_endings(tmp_path, bom, cookie, e
     assert "@nni" not in text
 
 
-@pytest.mark.parametrize("command, typo, meant", [("run", "--choise", "--choice"), ("search", "--samplr", "--sampler")])
+@pytest.mark.parametrize("command, typo, meant", [("run", "--choise", "--choice"), ("search", "--timeuot", "--timeout")])
 def test_an_unknown_option_before_the_separator_is_a_usage_error(project, command, typo, meant):
     """A typo is not handed to the script: exit 2, click's "did you mean", and where the
     script's own options go."""
