@@ -3,60 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, NoReturn
 
 import click
 
 from . import __version__
-
-
-def _fail(exc: Exception) -> NoReturn:
-    from .diagnostics import render_all
-
-    click.echo(render_all(exc.diagnostics), err=True)  # type: ignore[attr-defined]
-    sys.exit(1)
-
-
-def _warn(diagnostics: list) -> None:
-    from .diagnostics import render_all
-
-    if diagnostics:
-        click.echo(render_all(diagnostics), err=True)
-
-
-def _produce(make: Callable[[], bytes], output: str | None, sources: tuple[str, ...]) -> None:
-    """Write what `make` builds from `sources`, warning about their misspelt markers; on
-    errors, print them with the warnings and exit 1."""
-    from .diagnostics import CompileError
-    from .lint import lint_files
-
-    found = lint_files(sources)
-    try:
-        data = make()
-    except CompileError as exc:
-        _fail(CompileError(exc.diagnostics + found))
-    _warn(found)
-    _emit(data, output, sources)
-
-
-def _pass_through(path: str, output: str | None) -> None:
-    """Write a file that has nothing to compile as it is."""
-    with open(path, "rb") as handle:
-        _emit(handle.read(), output, (path,))
-
-
-def _emit(data: bytes, output: str | None, sources: tuple[str, ...]) -> None:
-    from .diagnostics import CompileError
-    from .files import write_output
-
-    if output is None or output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        write_output(output, data, sources)
-    except CompileError as exc:
-        _fail(exc)
+from .emit import emit, fail, pass_through, produce, warn
 
 
 class _ScriptCommand(click.Command):
@@ -107,13 +58,13 @@ def extract(paths: tuple[str, ...], output: str | None, fmt: str) -> None:
     try:
         sources = tuple(python_files(paths))
     except CompileError as exc:
-        _fail(exc)
+        fail(exc)
     if nothing_to_compile(sources):  # the empty space, without loading the compiler
-        _emit(EMPTY_SPACE, output, sources)
+        emit(EMPTY_SPACE, output, sources)
         return
     from .api import extract as extract_space
 
-    _produce(lambda: extract_space(paths, fmt).encode("utf-8"), output, sources)
+    produce(lambda: extract_space(paths, fmt).encode("utf-8"), output, sources)
 
 
 @main.command()
@@ -129,11 +80,11 @@ def check(paths: tuple[str, ...]) -> None:
     try:
         analyses, diagnostics = analyse_paths(paths, parse_all=True)
     except CompileError as exc:
-        _fail(exc)
+        fail(exc)
     found = lint_files(python_files(paths))
     if diagnostics:
-        _fail(CompileError(diagnostics + found))
-    _warn(found)
+        fail(CompileError(diagnostics + found))
+    warn(found)
     layers = sum(len(a.layers) for a in analyses)
     params = sum(len(a.params) for a in analyses)
     files = sum(1 for a in analyses if a.annotations)
@@ -154,11 +105,11 @@ def expand(file: str, choice: str | None, output: str | None) -> None:
     from .files import nothing_to_compile
 
     if nothing_to_compile([file]):  # the file itself (a choice has nothing to choose), without the compiler
-        _pass_through(file, output)
+        pass_through(file, output)
         return
     from .api import expand as expand_file
 
-    _produce(lambda: expand_file(file, choice), output, (file,))
+    produce(lambda: expand_file(file, choice), output, (file,))
 
 
 @main.command("freeze")
@@ -186,16 +137,16 @@ def freeze_command(path: str, choice: str, output: str | None, keep_reports: boo
             found = lint_files(python_files([path]))
             written = write_tree(freeze_tree(path, choice, Options(keep_reports, keep_unused)), output, path)
         except CompileError as exc:
-            _fail(exc)
-        _warn(found)
+            fail(exc)
+        warn(found)
         click.echo(f"wrote {len(written)} file(s) into {output}", err=True)
         return
     if nothing_to_compile([path]):  # nothing to freeze: the file itself, without the compiler or libcst
-        _pass_through(path, output)
+        pass_through(path, output)
         return
     from .freeze import Options, freeze
 
-    _produce(lambda: freeze(path, choice, Options(keep_reports, keep_unused)), output, (path,))
+    produce(lambda: freeze(path, choice, Options(keep_reports, keep_unused)), output, (path,))
 
 
 @main.command("draw")
@@ -344,7 +295,7 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
         click.echo(f"{script}: error: {exc}", err=True)
         sys.exit(2)
     except CompileError as exc:
-        _fail(exc)
+        fail(exc)
     except SearchProblem as exc:
         click.echo(f"{script}: error: {exc}", err=True)
         sys.exit(1)

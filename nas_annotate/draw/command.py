@@ -32,7 +32,7 @@ def title_of(paths: tuple[str, ...], choice: str | None) -> str:
 
 def main(paths: tuple[str, ...], output: str, choice: str | None, only_chosen: bool, fmt: str | None) -> None:
     """Write the picture, or say in one line why not (exit 1; 2 for usage)."""
-    from ..cli import _fail, _produce
+    from ..emit import fail, produce
     from ..diagnostics import CompileError
     from ..files import python_files
     from . import draw
@@ -45,5 +45,5 @@ def main(paths: tuple[str, ...], output: str, choice: str | None, only_chosen: b
     try:
         sources = tuple(python_files(paths))
     except CompileError as exc:
-        _fail(exc)
-    _produce(lambda: draw(paths, kind, choice, only_chosen, title_of(paths, choice)), output, sources)
+        fail(exc)
+    produce(lambda: draw(paths, kind, choice, only_chosen, title_of(paths, choice)), output, sources)
