@@ -56,6 +56,7 @@ class Net:
         self.metric: str | None = None
         self.scored = 0
         self._layers: Any = None
+        self._compiled: tuple[Any, Any] | None = None
 
     # -- building: the runtime and the sites ----------------------------------------------
 
@@ -208,7 +209,8 @@ class Net:
 
     def recalibrate(self) -> None:
         """BatchNorm's moving statistics, recomputed for the current path (the supernet's are of
-        a mix of paths): reset, then the running mean of `recalibrate_batches` training batches."""
+        a mix of paths): the running mean of the batch statistics of `recalibrate_batches`
+        training batches, each batch's taken by a compiled forward pass with momentum 0."""
         import keras
 
         from ..counting import inner_layers
@@ -220,15 +222,29 @@ class Net:
             return
         saved = [layer.momentum for layer in norms]
         for layer in norms:
-            layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
-            layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
+            layer.momentum = 0.0
+        forward = self._forward()
+        running: list[Any] = []
         x, y, size = self.train
         for i, (batch, _) in enumerate(_batches(x, y, size, self.recalibrate_batches, self.rng)):
-            for layer in norms:
-                layer.momentum = i / (i + 1)
-            self.model(batch, training=True)
+            forward(batch)
+            now = [keras.ops.convert_to_numpy(v) for layer in norms for v in (layer.moving_mean, layer.moving_variance)]
+            m = i / (i + 1)  # what momentum i/(i+1) would give, in the same float32 arithmetic
+            running = now if i == 0 else [old * m + new * (1.0 - m) for old, new in zip(running, now)]
         for layer, momentum in zip(norms, saved):
             layer.momentum = momentum
+        variables = [v for layer in norms for v in (layer.moving_mean, layer.moving_variance)]
+        for variable, value in zip(variables, running):
+            variable.assign(value)
+
+    def _forward(self) -> Any:
+        """The model's training-mode forward pass, compiled once (BatchNorm momentum 0 when traced)."""
+        if self._compiled is None or self._compiled[0] is not self.model:
+            import tensorflow as tf
+
+            model = self.model
+            self._compiled = (model, tf.function(lambda x: model(x, training=True)))
+        return self._compiled[1]
 
     # -- the framework: what fit and evaluate are given, the callback, the end ------------
 
