@@ -46,7 +46,7 @@ def test_the_best_script_is_frozen_and_the_summary_says_so(trial, tmp_path, caps
 
 def test_a_script_libcst_cannot_parse_gets_the_line_preserving_form(trial, monkeypatch):
     from nas_annotate.api import expand
-    from nas_annotate.search.results import best_script
+    from nas_annotate.search.rows import best_script
 
     choice = {f"score/main.cell{i}": {"layer": "best", "inputs": ["good_skip"] if i in (2, 3) else []} for i in range(1, 5)}
     data, form = best_script(str(trial), choice, "best_choice.json")

@@ -29,7 +29,7 @@ from nas_annotate.choice import Entry, Param, Shape, decide
 from nas_annotate.search import Options, SearchProblem, search
 from nas_annotate.search.driver import NothingCompleted
 from nas_annotate.search import optuna_space as space_module
-from nas_annotate.search.results import summary
+from nas_annotate.search.rows import summary
 from nas_annotate.search.samplers import make_sampler
 from nas_annotate.search.optuna_space import SearchSpace, load_space, space_files
 

@@ -33,7 +33,7 @@ def toy(tmp_path_factory):
 def test_each_trial_has_its_picture_and_architecture(toy):
     import optuna
 
-    from nas_annotate.search.results import summary
+    from nas_annotate.search.rows import summary
 
     out, _ = toy
     study = optuna.load_study(study_name="score", storage=f"sqlite:///{out / 'study.db'}")

@@ -106,7 +106,7 @@ def mark(rows: list[dict[str, Any]], objectives: list[Objective]) -> list[dict[s
 def leaderboard(rows: list[dict[str, Any]], members: list[dict[str, Any]], objectives: list[Objective], best: dict[str, Any] | None,
                 rule: Pick) -> str:
     """The front as a table (each objective a column, and how many trials each member dominates)."""
-    from .results import summary
+    from .rows import summary
 
     complete = sum(row["state"] == "complete" for row in rows)
     lines = []
@@ -185,7 +185,7 @@ def write_members(members: list[dict[str, Any]], script: str, directory: str) ->
     """`pareto/NNNNN.json` (the choice) and `pareto/NNNNN_STEM.py` (frozen, or line for line where
     freezing is impossible) for each member; files of trials no longer on the front are removed."""
     from ..diagnostics import CompileError
-    from .results import best_script
+    from .rows import best_script
 
     os.makedirs(directory, exist_ok=True)
     stem = os.path.splitext(os.path.basename(script))[0]
@@ -213,7 +213,7 @@ def write_front(
     """The results of a search of several objectives (as `results.write_results` for one)."""
     from ..diagnostics import CompileError
     from .pictures import write_pictures
-    from .results import _csv, best_script
+    from .rows import best_script, csv_bytes
 
     members = mark(rows, objectives)
     rule = Pick.parse(options.pick, objectives)
@@ -235,7 +235,7 @@ def write_front(
         "trials": rows,
     }
     atomic_write(paths["json"], (json.dumps(document, indent=2) + "\n").encode())
-    atomic_write(paths["csv"], _csv(rows, [*names, "pareto", "dominates"]))
+    atomic_write(paths["csv"], csv_bytes(rows, [*names, "pareto", "dominates"]))
     if best is not None:
         paths["best_choice"] = os.path.join(out_dir, "best_choice.json")
         atomic_write(paths["best_choice"], (json.dumps(best["choice"], indent=2) + "\n").encode())

@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from ..files import atomic_write
-from .results import _short_names, summary
+from .rows import short_names, summary
 
 IMPORTANCE_AFTER = 8  # completed trials before the importances are drawn
 ARTIFACTS = "artifacts"  # the artifact store's directory in the output directory
@@ -95,7 +95,7 @@ def decision_panels(trials: list[Any], layers: dict[str, tuple[list[str], list[s
     values of those that did not)); a hyperparameter gives "numbers" ([(value, objective)]) or
     "strips" of its options."""
     keys = list(dict.fromkeys(key for trial in trials for key in trial.user_attrs["choice"]))
-    names = dict(zip(keys, _short_names(keys)))
+    names = dict(zip(keys, short_names(keys)))
     panels: list[tuple[str, str, Any]] = []
     for key in keys:
         entries = [(t.user_attrs["choice"][key], t.values[0]) for t in trials if key in t.user_attrs["choice"]]
@@ -126,7 +126,7 @@ def decisions_figure(study: Any, layers: dict[str, tuple[list[str], list[str]]])
 
     panels = decision_panels(trials, layers)
     keys = list(dict.fromkeys(key for trial in trials for key in trial.user_attrs["choice"]))
-    importances = _importances(study, len(trials), dict(zip(keys, _short_names(keys))))
+    importances = _importances(study, len(trials), dict(zip(keys, short_names(keys))))
     if importances:
         panels.append(("parameter importance", "importance", importances))
     columns = min(3, len(panels))

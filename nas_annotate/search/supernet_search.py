@@ -21,7 +21,7 @@ from typing import Any, Callable
 from ..files import atomic_write
 from ..strategies.registry import Strategy
 from .process import GRACE, kill, tail
-from .results import summary
+from .rows import summary
 
 
 class OneShotFailed(Exception):
