@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import __version__
+from .version import __version__
 from .emit import emit, fail, pass_through, produce, warn
 
 

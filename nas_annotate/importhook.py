@@ -20,7 +20,7 @@ from importlib._bootstrap_external import cache_from_source  # type: ignore[impo
 from types import CodeType, ModuleType
 from typing import Any, Iterable, Sequence
 
-from . import __version__
+from .version import __version__
 from .files import atomic_write
 
 MARKERS = (

@@ -12,7 +12,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from .base import History, Result, Space
-from .registry import one_line
+from .kinds import one_line
 
 STATES = {
     TrialState.COMPLETE: "complete", TrialState.RUNNING: "running", TrialState.PRUNED: "pruned",

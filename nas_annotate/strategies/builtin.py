@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .registry import BLACKBOX, ONESHOT, OPTUNA, Option, Strategy, describe
+from .kinds import BLACKBOX, ONESHOT, OPTUNA, Option, Strategy, describe
 
 
 @dataclass
