@@ -344,3 +344,27 @@ def test_two_objective_searches_share_a_study_and_a_rerun_resumes_it(tmp_path, d
     assert sorted((t.number, t.state.name) for t in study.trials) == [(n, "COMPLETE") for n in range(10)]
     document = json.loads((machines[0] / "results.json").read_text())
     assert set(document["front"]) == {t.number for t in study.best_trials}, "Optuna's own front"
+
+
+@pytest.mark.parametrize("sampler", ["reinforce", str(base.HERE.parent / "examples" / "strategies" / "local_search.py") + ":LocalSearch"])
+def test_plug_in_strategies_share_a_study_on_two_machines_and_resume(trial, tmp_path, database, sampler):
+    """Our protocol rebuilds its state from the study: two searches at once never propose an
+    architecture the other has tried, and a rerun goes on from both."""
+    machines = [tmp_path / "machine-a", tmp_path / "machine-b"]
+    workers = [
+        subprocess.Popen(_command(trial, out, database, "-n", "5", "-s", sampler, "--seed", str(seed), "-q", "--", "--sleep", "0.2"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base.environment())
+        for seed, out in enumerate(machines)
+    ]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=120)
+        assert worker.returncode == 0, stderr
+    rerun = subprocess.run(_command(trial, machines[0], database, "-n", "2", "-s", sampler, "-q"), capture_output=True, text=True,
+                           env=base.environment())
+    assert rerun.returncode == 0, rerun.stderr
+    trials = optuna.load_study(study_name="shared", storage=database).get_trials()
+    assert sorted(t.number for t in trials) == list(range(12))
+    assert all(t.state.name == "COMPLETE" for t in trials)
+    assert len({json.dumps(t.user_attrs["choice"], sort_keys=True) for t in trials}) == 12
+    space = load_space(str(trial))
+    assert all(_valid(t, space) for t in trials)

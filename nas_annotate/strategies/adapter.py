@@ -33,16 +33,20 @@ class StrategyDone(Exception):
     """The strategy has nothing left to propose (an Optuna sampler called `study.stop()`)."""
 
 
-def history(study: Study, space: Space, exclude: int | None = None) -> History:
-    """Every trial of `study` but `exclude`, as results in our language."""
+def history(study: Study, search_space: Any, exclude: int | None = None, names: set[str] | None = None) -> History:
+    """Every trial of `study` but `exclude`, as results in our language; a trial another search
+    has just asked for is there by its parameters until its choice is set."""
     results = []
     multi = len(study.directions) > 1
+    names = names if names is not None else set(search_space.distributions())
     for trial in study.get_trials(deepcopy=False):
         if trial.number == exclude:
             continue
         choice = trial.user_attrs.get("choice")
+        if choice is None and names <= set(trial.params):
+            choice = search_space.choice(trial.params)
         if choice is None:
-            continue  # asked for by a search that has not set its choice yet
+            continue  # still being asked for
         value: Any = None
         if trial.state == TrialState.COMPLETE and trial.values is not None:
             value = tuple(trial.values) if multi else trial.values[0]
@@ -69,7 +73,7 @@ class ProtocolSampler(BaseSampler):
     def sample_relative(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         if not search_space or trial.system_attrs.get("fixed_params"):  # an enqueued trial is given its choice
             return {}
-        found = history(study, self.space, exclude=trial.number)
+        found = history(study, self.search_space, trial.number, set(self._distributions))
         try:
             choice = self.strategy.ask(found)
         except Exception as exc:  # noqa: BLE001  (the strategy's own error, reported on one line)
