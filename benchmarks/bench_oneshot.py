@@ -10,11 +10,13 @@ wall time is the budget.  random and evolution run as many trials and are judged
 had found within that budget.  darts and enas train one supernet and derive or rank
 (`--retrain 0`: the architecture they return is the one judged); `enas@15` gives the script
 `--epochs 15` for its supernet, as a user would (default `--epochs`).  Variants are methods too:
-`darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).
+`darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).  `gdas` and `spos` are
+the example plug-ins (`--sampler examples/strategies/gdas.py:Gdas`, `spos.py:Spos`), and any
+other one-shot `PATH.py:NAME` is a method as it is.
 
 For each search: its wall time, the table accuracy (mean over the table's seeds) and percentile
 of the architecture it returns, whether that is in the table's top quarter, and for enas
-Kendall's τ between its shared-weight scores and the table over the paths it ranked.  `--plot`
+Kendall's τ between its shared-weight scores and the table over the architectures it scored.  `--plot`
 draws the best-found table accuracy against wall time for every search; `--judge` judges a
 recorded run again (by the table as it is now).  A benchmark, not a test: about 7 minutes per
 seed on two cores with every method.
@@ -42,9 +44,12 @@ import digits_table  # noqa: E402  (beside this file)
 
 ROOT = HERE.parent
 SCRIPT = ROOT / "examples" / "digits" / "train.py"
-METHODS = ("darts", "enas", "tpe", "evolution", "random", "darts-bilevel", "enas-uniform")
-ONESHOT = ("darts", "enas", "darts-bilevel", "enas-uniform")
-VARIANTS = {"darts-bilevel": ["--sampler", "darts", "--darts", "bilevel"], "enas-uniform": ["--sampler", "enas", "--policy", "uniform"]}
+METHODS = ("darts", "enas", "tpe", "evolution", "random", "darts-bilevel", "enas-uniform", "gdas", "spos")
+ONESHOT = ("darts", "enas", "darts-bilevel", "enas-uniform", "gdas", "spos")
+VARIANTS = {
+    "darts-bilevel": ["--sampler", "darts", "--darts", "bilevel"], "enas-uniform": ["--sampler", "enas", "--policy", "uniform"],
+    "gdas": ["--sampler", "examples/strategies/gdas.py:Gdas"], "spos": ["--sampler", "examples/strategies/spos.py:Spos"],
+}
 
 
 class Table:
@@ -62,11 +67,26 @@ class Table:
         return 100.0 * sum(1 for v in self.ordered if v < value) / self.size
 
 
+def one_shot(method: str) -> bool:
+    """Whether a method (without `@EPOCHS`) trains a supernet: ours, or a one-shot `PATH.py:NAME`."""
+    return method in ONESHOT or ":" in method
+
+
 def method_name(text: str) -> str:
-    """A method of METHODS, a one-shot one optionally with `@EPOCHS`."""
+    """A method of METHODS or a one-shot `PATH.py:NAME`, a one-shot one optionally with `@EPOCHS`."""
     base, at, epochs = text.partition("@")
-    if base not in METHODS or (at and (base not in ONESHOT or not epochs.isdigit())):
-        raise argparse.ArgumentTypeError(f"{text!r}: a method of {', '.join(METHODS)}; a one-shot one may end in @EPOCHS")
+    if ":" in base:
+        from nas_annotate.strategies.registry import ONESHOT as KIND, StrategyProblem, find
+
+        try:
+            if find(base).kind != KIND:
+                raise argparse.ArgumentTypeError(f"{text!r}: not a one-shot strategy (black-box ones: bench_search.py)")
+        except StrategyProblem as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    elif base not in METHODS or (at and (base not in ONESHOT or not epochs.isdigit())):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a method of {', '.join(METHODS)} or a one-shot PATH.py:NAME; a one-shot one may end in @EPOCHS"
+        )
     return text
 
 
@@ -76,7 +96,7 @@ def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple
     base, _, supernet_epochs = method.partition("@")
     command = [nas, "search", str(SCRIPT), *VARIANTS.get(base, ["--sampler", base]), "--seed", str(seed), "--out", out, "--quiet"]
     epochs = args.epochs
-    if base in ONESHOT:
+    if one_shot(base):
         command += ["--retrain", "0"]
         epochs = int(supernet_epochs or args.epochs)
     else:
@@ -118,7 +138,7 @@ def run_one(method: str, seed: int, budget: float | None, args: argparse.Namespa
     with tempfile.TemporaryDirectory(prefix=f"bench-oneshot-{method}-") as out:
         began, wall = _search(method, seed, out, args)
         record: dict[str, Any] = {"method": method, "seed": seed, "wall_s": round(wall, 2)}
-        if method.partition("@")[0] in ONESHOT:
+        if one_shot(method.partition("@")[0]):
             (state_path,) = glob.glob(os.path.join(out, "oneshot", "*.json"))
             with open(state_path) as handle:
                 state = json.load(handle)
@@ -126,7 +146,7 @@ def run_one(method: str, seed: int, budget: float | None, args: argparse.Namespa
                 record["returned"] = digits_table.signature(json.load(handle))
             record["fit_s"] = state["fit_seconds"]
             record["path"] = [[round(wall, 2), record["returned"]]]
-            if "ranked" in state:
+            if state.get("scored"):
                 record["ranked"] = [[round(e["score"], 4), digits_table.signature(e["choice"])] for e in state["ranked"]]
         else:
             trials = _black_box(out, began)
@@ -200,7 +220,7 @@ def plot(records: list[dict[str, Any]], table: Table, path: str) -> None:
             continue
         label = None if method in labelled else method
         labelled.add(method)
-        if method.partition("@")[0] in ONESHOT:
+        if one_shot(method.partition("@")[0]):
             axes.scatter(*zip(*points), s=60, marker="*", color=colours[method], label=label, zorder=3)
         else:
             times, values = zip(*points)
@@ -241,7 +261,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=8, help="trials of each black-box search (tpe's set the budget)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of each trial, as the table's")
     parser.add_argument("--methods", nargs="+", type=method_name, default=list(METHODS[:5]), metavar="METHOD[@EPOCHS]",
-                        help=f"of {', '.join(METHODS)}; a one-shot one may say its supernet's epochs: enas@15")
+                        help=f"of {', '.join(METHODS)}, or a one-shot PATH.py:NAME; a one-shot one may say its "
+                             "supernet's epochs: enas@15")
     parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
     parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
     parser.add_argument("--judge", metavar="JSON", help="run nothing: judge the searches of an earlier --json again "

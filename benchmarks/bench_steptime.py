@@ -77,8 +77,11 @@ def supernet_builder(strategy: str):
     run under its own runtime state."""
     from nas_annotate import importhook, runtime
 
+    from nas_annotate.strategies.registry import find
+    from nas_annotate.supernet import Net
+
     outer = runtime.state()
-    runtime.set_supernet(strategy)
+    runtime.set_supernet(Net(find(strategy).make({}, None), strategy))
     own = runtime.state()
     code, _ = importhook.compile_annotated(str(TRAIN), "train", TRAIN.read_bytes(), "supernet")
     namespace = {"__name__": "train", "__file__": str(TRAIN)}

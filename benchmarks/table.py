@@ -163,7 +163,9 @@ def search_rows(r: dict[str, Any]) -> list[Row]:
 
 
 ONESHOT_FLAGS = {"darts": "--sampler darts", "enas": "--sampler enas", "darts-bilevel": "--sampler darts --darts bilevel",
-                 "enas-uniform": "--sampler enas --policy uniform"}
+                 "enas-uniform": "--sampler enas --policy uniform", "gdas": "--sampler examples/strategies/gdas.py:Gdas",
+                 "spos": "--sampler examples/strategies/spos.py:Spos"}
+PLUG_INS = ("gdas", "spos")  # issue 22's goal for the example plug-ins: the top quarter within TPE-8's time
 
 
 def oneshot_rows(r: dict[str, Any]) -> list[Row]:
@@ -179,9 +181,12 @@ def oneshot_rows(r: dict[str, Any]) -> list[Row]:
         name, _, epochs = method.partition("@")
         flags = ONESHOT_FLAGS.get(name, f"--sampler {name}")
         label = f"`{flags}`" + (f", supernet {epochs} epochs" if epochs else "")
-        primary = name in ("darts", "enas")
+        primary = name in ("darts", "enas") + PLUG_INS
         goal = f"≥ TPE-8's, top quarter (≥ {quarter:.3f}), ≤ TPE-8's time" if primary else "—"
         reached = entry["accuracy"] >= tpe["accuracy"] and entry["accuracy"] >= quarter and entry["wall_vs_tpe"] <= 1.0
+        if name in PLUG_INS:
+            goal = f"top quarter (≥ {quarter:.3f}), ≤ TPE-8's time"
+            reached = entry["accuracy"] >= quarter and entry["wall_vs_tpe"] <= 1.0
         rows.append(Row(
             "bench_oneshot", f"{label} on digits: table accuracy of what it returns (median of {entry['seeds']} seeds; "
             f"{entry['top_quarter']}/{entry['judged']} in the top quarter), wall time",
@@ -190,7 +195,7 @@ def oneshot_rows(r: dict[str, Any]) -> list[Row]:
         ))
         if "tau" in entry:
             rows.append(Row("bench_oneshot", f"{label}: Kendall τ of its shared-weight scores against the table over "
-                            "the paths it ranked (median of seeds)", f"{entry['tau']:.3f}", "—", "—",
+                            "the architectures it scored (median of seeds)", f"{entry['tau']:.3f}", "—", "—",
                             "≥ 0.3" if name == "enas" else "—", met(entry["tau"] >= 0.3) if name == "enas" else "—"))
     return rows
 

@@ -1,9 +1,11 @@
 """`search --sampler darts|enas`: tiny one-shot searches of the unedited examples, from the
-supernet to the retrained trials; the policy; and the errors for scripts one-shot cannot search."""
+supernet to the retrained trials; enas's policy and darts's ranking; and the errors for scripts
+one-shot cannot search."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import subprocess
@@ -18,11 +20,11 @@ require(*SEARCH, "tensorflow", "sklearn")
 import optuna  # noqa: E402
 
 from nas_annotate.choice import Shape
-from nas_annotate.oneshot import Policy
 from nas_annotate.search import Options, SearchProblem, search
-from nas_annotate.search.oneshot import candidates
 from nas_annotate.search.optuna_space import load_space
-from nas_annotate.supernet import Supernet
+from nas_annotate.strategies.darts import Darts
+from nas_annotate.strategies.enas import Enas, Policy
+from nas_annotate.supernet import Net
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "examples" / "digits" / "train.py"
@@ -42,7 +44,7 @@ def test_darts_on_the_digits_example(tmp_path, capsys):
     outcome = search(Options(script=str(DIGITS), args=QUICK, sampler="darts", out=str(out), retrain=2, seed=0, quiet=False))
     printed = capsys.readouterr().out
     state = json.loads(Path(outcome.results["oneshot"]).read_text())
-    assert state["strategy"] == "darts" and state["epochs"] == 2 and state["trained"]
+    assert state["strategy"] == "darts" and state["epochs"] == 2 and state["trained"] and state["metric"] == "log-probability"
     assert [layer["key"] for layer in state["layers"]] == [
         "train/build_model.cell1", "train/build_model.cell2", "train/build_model.cell3",
     ]
@@ -51,15 +53,15 @@ def test_darts_on_the_digits_example(tmp_path, capsys):
     for entry in state["history"]:  # a weight per candidate at each epoch, op weights a distribution
         for key, weights in entry["weights"].items():
             assert sum(weights["ops"]) == pytest.approx(1.0, abs=1e-4)
-    derived = state["derived"]
+    derived = state["ranked"][0]["choice"]
     for layer in state["layers"]:
-        weights = state["weights"][layer["key"]]
+        weights = state["history"][-1]["weights"][layer["key"]]
         strongest = max(range(len(weights["ops"])), key=weights["ops"].__getitem__)
         assert derived[layer["key"]]["layer"] == layer["labels"][strongest]
         lo, hi = layer["input_num"]
         assert lo <= len(derived[layer["key"]]["inputs"]) <= hi
     valid(derived, DIGITS)
-    assert "derived architecture: cell1=" in printed
+    assert "weights at the end of training:" in printed and "   1  " in printed
     assert (out / "darts.png").stat().st_size > 10_000
     # the derived architecture and the next most weighted one, retrained as trials of the study
     study = optuna.load_study(study_name="train", storage=f"sqlite:///{out / 'study.db'}")
@@ -81,19 +83,18 @@ def test_bilevel_darts_steps_the_architecture_on_validation_batches_alone(tmp_pa
     state = json.loads(Path(outcome.results["oneshot"]).read_text())
     assert state["options"]["bilevel"] is True and state["trained"]
     for layer in state["layers"]:
-        ops = state["weights"][layer["key"]]["ops"]
+        ops = state["history"][-1]["weights"][layer["key"]]["ops"]
         assert sum(ops) == pytest.approx(1.0, abs=1e-4) and max(ops) - min(ops) > 0.01  # moved from uniform
-    valid(state["derived"], DIGITS)
+    valid(state["ranked"][0]["choice"], DIGITS)
 
 
 def test_the_supernet_logits_are_the_scripts_to_train_only_under_one_level_darts():
     pytest.importorskip("keras")
-    from nas_annotate.supernet import _define_layers
+    from nas_annotate.supernet import layers
 
-    layers = _define_layers()
     shape = Shape("m/f.y", ("a", "b"), ("x",), (0, 1))
     for bilevel in (False, True):
-        site = Supernet("darts", bilevel=bilevel).site(shape, "here: ")
+        site = Net(Darts(bilevel=bilevel), "darts").site(shape, "here: ")
         assert layers.OpChoice(site).logits.trainable is not bilevel
 
 
@@ -117,7 +118,7 @@ def test_enas_on_the_nni_form_example_ranks_paths_and_keeps_its_pick_without_ret
     assert best == {**ranked[0]["choice"], **state["hyperparameters"]}
     valid(best, NNI_FORM)
     assert optuna.load_study(study_name="mnist_style", storage=f"sqlite:///{out / 'study.db'}").get_trials() == []
-    assert "rank    accuracy  path" in printed
+    assert "rank    accuracy  architecture (scored with the shared weights on what the script evaluates)" in printed
     assert (out / "best_mnist_style.py").exists()
 
 
@@ -127,7 +128,7 @@ def test_uniform_enas_with_one_retrained_trial(tmp_path):
     study = optuna.load_study(study_name="train", storage=f"sqlite:///{out / 'study.db'}")
     (trial,) = study.get_trials()
     state = json.loads(next((out / "oneshot").glob("enas-*.json")).read_text())
-    assert state["policy"] is None
+    assert all("policy" not in entry for entry in state["history"]) and state["scored"] == 3
     assert trial.user_attrs["choice"] == state["ranked"][0]["choice"]
 
 
@@ -161,11 +162,16 @@ def test_retrain_is_for_one_shot_samplers_only(tmp_path):
         search(Options(script=str(DIGITS), sampler="tpe", retrain=3, out=str(tmp_path / "o"), quiet=True))
 
 
-def policy_over(shapes: list[Shape], seed: int = 0) -> Policy:
-    net = Supernet("enas")
+def net_of(strategy: object, shapes: list[Shape]) -> Net:
+    """A supernet of `shapes`' sites (no tensors: what a strategy reads of the sites)."""
+    net = Net(strategy, type(strategy).__name__.lower())
     for shape in shapes:
         net.site(shape, "m.py:1: ")
-    return Policy(net, random.Random(seed), lr=0.5, entropy=0.0)
+    return net
+
+
+def policy_over(shapes: list[Shape], seed: int = 0) -> Policy:
+    return Policy(net_of(Enas(), shapes).sites, random.Random(seed), lr=0.5, entropy=0.0)
 
 
 def test_the_policy_samples_only_valid_paths_and_learns_from_rewards():
@@ -182,19 +188,15 @@ def test_the_policy_samples_only_valid_paths_and_learns_from_rewards():
     assert policy.best() == good
 
 
-def test_darts_candidates_start_with_the_derived_architecture_and_are_distinct():
-    state = {
-        "strategy": "darts",
-        "layers": [
-            {"key": "m/a", "labels": ["p", "q"], "input_labels": [], "input_num": [0, 0]},
-            {"key": "m/b", "labels": ["p", "q"], "input_labels": ["x", "y"], "input_num": [0, 2]},
-        ],
-        "weights": {"m/a": {"ops": [0.3, 0.7], "inputs": []}, "m/b": {"ops": [0.6, 0.4], "inputs": [0.9, 0.2]}},
-        "derived": {"m/a": {"layer": "q", "inputs": []}, "m/b": {"layer": "p", "inputs": ["x"]}},
-        "hyperparameters": {"m/lr": 0.1},
-    }
-    found = candidates(state, 4)
-    assert found[0] == {**state["derived"], "m/lr": 0.1}
-    assert len({json.dumps(c, sort_keys=True) for c in found}) == 4
+def test_darts_ranks_the_derived_architecture_first_then_the_most_probable_distinct_ones():
+    shapes = [Shape("m/a", ("p", "q"), (), (0, 0)), Shape("m/b", ("p", "q"), ("x", "y"), (0, 2))]
+    net = net_of(Darts(), shapes)
+    weights = {"m/a": {"ops": [0.3, 0.7], "inputs": []}, "m/b": {"ops": [0.6, 0.4], "inputs": [0.9, 0.2]}}
+    found = net.likeliest(weights, 4)
+    assert found[0][0] == net.derive(weights) == {"m/a": (1, ()), "m/b": (0, (0,))}
+    assert len({json.dumps(net.as_choice(path), sort_keys=True) for path, _ in found}) == 4
     # the next: flip the least certain decision (m/b's op, 0.6 against 0.4)
-    assert found[1]["m/b"] == {"layer": "q", "inputs": ["x"]} and found[1]["m/a"]["layer"] == "q"
+    assert found[1][0] == {"m/a": (1, ()), "m/b": (1, (0,))}
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
+    assert found[0][1] == pytest.approx(math.log(0.7) + math.log(0.6) + math.log(0.9) + math.log(0.8))
+    assert net.as_choice(found[0][0]) == {"m/a": {"layer": "q", "inputs": []}, "m/b": {"layer": "p", "inputs": ["x"]}}

@@ -163,7 +163,11 @@ def cell(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
 
     def load(strategy):
-        run = runtime.set_supernet(strategy)
+        from nas_annotate.strategies.registry import find
+        from nas_annotate.supernet import Net
+
+        run = Net(find(strategy).make({}, None), strategy)
+        runtime.set_supernet(run)
         hook = install_import_hook(roots=[str(tmp_path)])
         sys.modules.pop("cellmod", None)
         try:
@@ -174,9 +178,8 @@ def cell(tmp_path, monkeypatch):
 
     yield load
     sys.modules.pop("cellmod", None)
-    from nas_annotate import oneshot
-
-    oneshot.unhook_keras()
+    if "nas_annotate.supernet.hook" in sys.modules:
+        sys.modules["nas_annotate.supernet.hook"].remove()
     runtime.reset()
 
 
@@ -199,9 +202,9 @@ def test_every_candidate_is_built_once_on_every_gated_input(cell):
     # ops mixed half and half (softmax of zero logits), then post-processed
     expected = 10.0 * (0.5 * 2.0 * 3.5 + 0.5 * (3.5 + 3.0))
     assert y.numpy().tolist()[0] == pytest.approx([expected, expected])
-    site = run.supernet.sites["cellmod/build.y"]
-    assert site.op_weights() == pytest.approx([0.5, 0.5])
-    assert site.input_weights() == pytest.approx([0.5, 0.5])
+    weights = run.weights()["cellmod/build.y"]
+    assert weights["ops"] == pytest.approx([0.5, 0.5])
+    assert weights["inputs"] == pytest.approx([0.5, 0.5])
 
 
 @TENSORFLOW
@@ -213,7 +216,7 @@ def test_a_path_computes_exactly_the_chosen_form(cell, op, inputs):
     run, module = cell("enas")
     x, a, b = tensors()
     module.build(x, a, b)  # builds the site's layers
-    run.supernet.set_path({"cellmod/build.y": (op, inputs)})
+    run.set_path({"cellmod/build.y": (op, inputs)})
     got = module.build(x, a, b).numpy()
     choice = {"cellmod/build.y": {"layer": ["twice", "plus(k=3.0)"][op], "inputs": [["a", "b"][i] for i in inputs]}}
     path = Path(module.__file__)
@@ -227,9 +230,9 @@ def test_a_layer_built_twice_shares_one_state(cell):
     run, module = cell("darts")
     module.build(*tensors())
     module.build(*tensors())
-    site = run.supernet.sites["cellmod/build.y"]
+    site = run.sites["cellmod/build.y"]
     assert site.built == 2
-    assert len(run.supernet.sites) == 1
+    assert len(run.sites) == 1
 
 
 WIDTHS = '''
@@ -266,7 +269,8 @@ def run_supernet_script(tmp_path, body: str, strategy: str = "darts") -> subproc
     script.write_text(body)
     code = (
         "import sys; from nas_annotate import runtime; from nas_annotate.runner import run_script; "
-        f"runtime.set_supernet({strategy!r}); sys.exit(run_script(sys.argv[1]))"
+        "from nas_annotate.strategies.registry import find; from nas_annotate.supernet import Net; "
+        f"runtime.set_supernet(Net(find({strategy!r}).make({{}}, None), {strategy!r})); sys.exit(run_script(sys.argv[1]))"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-c", code, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
@@ -324,7 +328,7 @@ def test_other_paths_load_neither_the_supernet_nor_tensorflow(tmp_path):
         "def f(inputs):\n    return 1\n"
         '"""@nni.mutable_layer\n{layer_choice: [f], layer_output: y}"""\n'
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras') "
-        "or m in ('nas_annotate.supernet', 'nas_annotate.oneshot')))\n"
+        "or m.startswith(('nas_annotate.supernet', 'nas_annotate.strategies'))))\n"
     )
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
     done = subprocess.run([nas, "run", str(script), "--sample", "first"], capture_output=True, text=True, cwd=tmp_path)
