@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SEARCH, require
+from conftest import SEARCH, needs, require
 
 require(*SEARCH)
 import optuna  # noqa: E402
@@ -349,3 +349,38 @@ def test_an_installed_package_publishes_strategies_by_entry_point(tmp_path, plug
     done = cli("search", str(TRIAL), "--sampler", "uniform", "--trials", "3", "-o", "out", "-q", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert len(json.loads((tmp_path / "out" / "results.json").read_text())["trials"]) == 3
+
+
+# -- every example it applies to ----------------------------------------------------------------
+
+HYPER = ROOT / "tests" / "fixtures" / "search" / "hyper.py"
+
+
+@pytest.mark.parametrize("sampler", ["reinforce", f"{LOCAL}:LocalSearch"])
+def test_our_protocol_on_a_space_of_every_hyperparameter_kind(tmp_path, sampler):
+    """Finite hyperparameters are decisions; continuous ones are drawn, within their ranges."""
+    space = Space(load_space(str(HYPER)), {})
+    assert {d.key.rpartition("/")[2] for d in space.decisions if d.part == "value"} == {"lr", "depth", "width", "power"}
+    assert {c.key.rpartition("/")[2] for c in space.continuous} == {
+        "dropout", "decay", "batch", "shift", "center", "spread", "ratio"}
+    results = run(tmp_path, sampler, trials=8, seed=0, script=HYPER, sampler_options={"start": 3} if ":" in sampler else {})
+    trials = results["trials"]
+    assert [t["state"] for t in trials] == ["complete"] * 8, [t.get("error") for t in trials]
+    for trial in trials:
+        choice = {key.rpartition("/")[2]: value for key, value in trial["choice"].items()}
+        assert 0 <= choice["dropout"] <= 1 and 1e-4 <= choice["decay"] <= 0.1 and choice["width"] in (0, 2.5, 5, 7.5, 10)
+
+
+@needs("tensorflow", "sklearn")
+@pytest.mark.parametrize("script, args", [
+    (ROOT / "examples" / "digits" / "train.py", ("--epochs", "1", "--limit", "128")),
+    (ROOT / "examples" / "nni_form" / "mnist_style.py", ("--epochs", "1", "--limit", "128")),
+], ids=["digits", "nni_form"])
+def test_a_strategy_in_a_file_searches_the_tensorflow_examples(tmp_path, script, args):
+    done = cli("search", str(script), "--sampler", f"{LOCAL}:LocalSearch", "--sampler-option", "start=2", "--trials", "3",
+               "--seed", "0", "-o", "out", "-q", "--", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    trials = json.loads((tmp_path / "out" / "results.json").read_text())["trials"]
+    assert [t["state"] for t in trials] == ["complete"] * 3
+    assert len({canonical(t["choice"]) for t in trials}) == 3
+    assert (tmp_path / "out" / f"best_{script.stem}.py").exists()
