@@ -36,6 +36,8 @@ SELECTION = [
     "tests/test_nni_interop.py",
     "tests/test_draw.py",
     "tests/test_dashboard.py",
+    "tests/test_strategies.py",
+    "tests/test_import_graph.py",
 ]
 
 
@@ -80,3 +82,13 @@ def test_without_the_extras_the_compilers_tests_pass_and_the_others_skip_saying_
 def test_without_psycopg2_the_postgres_tests_skip_saying_why(tmp_path):
     outcomes = pytest_hiding(["psycopg2"], ["tests/test_search_postgres.py"], tmp_path)
     assert outcomes and all(reason and "psycopg2" in reason for reason in outcomes.values()), outcomes
+
+
+def test_the_strategies_are_listed_without_the_extras():
+    """`nas-annotate strategies` reads signatures and docstrings: no Optuna, Keras or NumPy needed."""
+    env = {**os.environ, "HIDE_PACKAGES": ",".join([*EXTRAS, "numpy", "keras"]), "PYTHONPATH": os.fspath(HIDE)}
+    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+    done = subprocess.run([nas, "strategies"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    names = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert names[:7] == ["tpe", "random", "evolution", "grid", "reinforce", "darts", "enas"]
