@@ -146,6 +146,21 @@ def test_a_plug_in_naming_no_architecture_of_the_supernet_is_one_clear_line(tmp_
     assert "Traceback" not in message
 
 
+def test_a_plug_in_that_raises_is_one_line_naming_it_and_where(tmp_path):
+    (tmp_path / "boom.py").write_text(
+        "from nas_annotate.strategies import OneShotStrategy\n\n\n"
+        "class Boom(OneShotStrategy):\n"
+        "    def after_epoch(self, net, logs):\n"
+        "        return {'ratio': 1 / 0}\n"
+    )
+    with pytest.raises(SearchProblem) as caught:
+        search(Options(script=str(DIGITS), args=("--epochs", "1", "--limit", "64"), sampler=f"{tmp_path / 'boom.py'}:Boom",
+                       out=str(tmp_path / "out"), retrain=0, quiet=True))
+    message = str(caught.value)
+    assert message.splitlines()[-1] == "error: strategy 'boom' failed in after_epoch(): ZeroDivisionError: division by zero"
+    assert "Traceback" not in message
+
+
 FRAMEWORK = ("nas_annotate.runtime", "nas_annotate.supernet", "nas_annotate.strategies")
 
 

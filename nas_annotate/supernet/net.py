@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 import random
+import traceback
 from typing import Any, Callable, Iterator, Sequence
 
 from ..choice import Shape
+from ..diagnostics import RunError
 from .sites import Site, SupernetError, derive_inputs
 
 Path = dict[str, tuple[int, tuple[int, ...]]]
@@ -266,18 +269,33 @@ class Net:
             self.validation = (x, y)
             self.validation_from = "what the script evaluates"
 
+    def _call(self, method: str, *args: Any) -> Any:
+        """The strategy's `method(self, *args)`; its exception as one line naming it (a
+        SupernetError), the traceback too under NAS_ANNOTATE_DEBUG=1."""
+        try:
+            return getattr(self.strategy, method)(self, *args)
+        except RunError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (the strategy's own failure, on one line)
+            if os.environ.get("NAS_ANNOTATE_DEBUG"):
+                traceback.print_exc()
+            text = " ".join(str(exc).split())
+            raise SupernetError(
+                f"error: strategy {self.name!r} failed in {method}(): {type(exc).__name__}" + (f": {text}" if text else "")
+            ) from None
+
     def before_batch(self) -> None:
-        self.strategy.before_batch(self)
+        self._call("before_batch")
 
     def after_batch(self) -> None:
         self.steps += 1
-        self.strategy.after_batch(self)
+        self._call("after_batch")
 
     def after_epoch(self, logs: dict[str, Any] | None) -> None:
         self.epochs += 1
         numbers = {k: round(float(v), 6) for k, v in (logs or {}).items() if _is_number(v)}
         entry: dict[str, Any] = {"epoch": self.epochs, "steps": self.steps}
-        entry.update(self.strategy.after_epoch(self, numbers) or {})
+        entry.update(self._call("after_epoch", numbers) or {})
         entry["logs"] = numbers
         self.history.append(entry)
 
@@ -304,11 +322,10 @@ class Net:
             "fit_seconds": round(self.fit_seconds, 3),
             "history": self.history,
             "validation": self.validation_from,
-            "scored": self.scored,
         }
         if not state["trained"]:
             return state
-        ranked = self.strategy.finish(self, count)
+        ranked = self._call("finish", count)
         state["ranked"] = [{"choice": self._checked(choice), "score": _number(score)} for choice, score in ranked]
         if not state["ranked"]:
             raise SupernetError(f"error: strategy {self.name!r} named no architecture at the end of training")
