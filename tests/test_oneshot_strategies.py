@@ -16,8 +16,11 @@ from conftest import SEARCH, require
 
 require(*SEARCH, "tensorflow", "sklearn")
 
+from nas_annotate.choice import Shape  # noqa: E402
 from nas_annotate.search import Options, SearchProblem, search  # noqa: E402
 from nas_annotate.search.optuna_space import load_space  # noqa: E402
+from nas_annotate.strategies import OneShotStrategy  # noqa: E402
+from nas_annotate.supernet import Net, SupernetError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "examples" / "digits" / "train.py"
@@ -159,6 +162,32 @@ def test_a_plug_in_that_raises_is_one_line_naming_it_and_where(tmp_path):
     message = str(caught.value)
     assert message.splitlines()[-1] == "error: strategy 'boom' failed in after_epoch(): ZeroDivisionError: division by zero"
     assert "Traceback" not in message
+
+
+class Answers(OneShotStrategy):
+    def __init__(self, seed=None, answer=None):
+        super().__init__(seed)
+        self.answer = answer
+
+    def finish(self, net, count):
+        return self.answer
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("abc", "finish() gave 'abc', not a list of (choice, score) pairs with a number or None as the score"),
+    ([({"m/a": {"layer": "p", "inputs": []}}, "high")], "finish() gave [({'m/a': {'layer': 'p', 'inputs': []}}, 'high')], not a list"),
+    ([({"m/a": {"layer": "r", "inputs": []}}, 1.0)], "named an architecture that is not one of the supernet's: m/a: {'layer': 'r', "),
+    ([({"m/a": {"layer": "p", "inputs": ["x", "x"]}}, 1.0)], "m/a: inputs ['x', 'x'] are not a set of 0 to 1 of them"),
+    ([({"m/a": {"layer": "p", "inputs": []}, "m/z": {}}, 1.0)], "m/z: not layers of the supernet"),
+    ([], "named no architecture at the end of training"),
+])
+def test_what_finish_gives_is_checked_one_line_each(answer, message):
+    net = Net(Answers(answer=answer), "answers")
+    net.site(Shape("m/a", ("p", "q"), ("x",), (0, 1)), "m.py:1: ")
+    net.model, net.steps = object(), 1
+    with pytest.raises(SupernetError) as caught:
+        net.finish(1)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
 FRAMEWORK = ("nas_annotate.runtime", "nas_annotate.supernet", "nas_annotate.strategies")

@@ -326,7 +326,14 @@ class Net:
         if not state["trained"]:
             return state
         ranked = self._call("finish", count)
-        state["ranked"] = [{"choice": self._checked(choice), "score": _number(score)} for choice, score in ranked]
+        try:
+            pairs = [(choice, _number(score)) for choice, score in ranked]
+        except (TypeError, ValueError):
+            raise SupernetError(
+                f"error: strategy {self.name!r}: finish() gave {ranked!r:.80}, not a list of (choice, score) pairs "
+                "with a number or None as the score"
+            ) from None
+        state["ranked"] = [{"choice": self._checked(choice), "score": score} for choice, score in pairs]
         if not state["ranked"]:
             raise SupernetError(f"error: strategy {self.name!r} named no architecture at the end of training")
         state["scored"] = self.scored
