@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/table.py [--quick]
 
-About 5 minutes on two CPU cores, most of it bench_search; `--quick` (fewer runs, seeds and
-steps, 3 search trials) about 2.5.  Each benchmark's own output goes by as it runs; its key
+About 7 minutes on two CPU cores, most of it bench_search; `--quick` (fewer runs, seeds and
+steps, 3 search trials) about 3.  Each benchmark's own output goes by as it runs; its key
 numbers come back through its `--json PATH` option.  The README is replaced only once every
 benchmark has succeeded.
 """
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,9 +201,80 @@ def oneshot_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def strategies_rows(r: dict[str, Any]) -> list[Row]:
+    """bench_strategies's quick sections: a plug-in's overhead, reinforce and the others on the
+    digits table, and the pruners on the table's curves."""
+    rows = []
+    inside, outside, goal = r["overhead"]["in_process"], r["overhead"]["end_to_end"], r["overhead"]["goal_ms"]
+    for label, entry, key, random, difference in (
+        (f"ask + tell on a SQLite study, {inside['trials']} trials (median per trial)", inside, "median_ms",
+         inside["random"]["median_ms"], inside["difference_ms"]),
+        (f"the same, its last {inside['trials'] // 10} trials (the longest history)", inside, "last_tenth_median_ms",
+         inside["random"]["last_tenth_median_ms"], inside["last_tenth_difference_ms"]),
+        (f"`search` of examples/toy, {outside['trials']} trials: wall time per trial (median of {outside['runs']} runs)",
+         outside, "per_trial_ms", outside["random"]["per_trial_ms"], outside["difference_ms"]),
+    ):
+        value = entry["plug-in"][key]
+        rows.append(Row("bench_strategies", f"a plug-in in our protocol (random, `PATH.py:NAME`) against the built-in `random`: {label}",
+                        f"{ms(value)} ({difference:+.2f} ms)", f"`random` {ms(random)}", f"{value / random:.2f}×",
+                        f"≤ +{goal:g} ms", met(difference <= goal)))
+    digits = r["digits"]
+    samplers, floor = digits["samplers"], digits["noise_floor"]
+    random = samplers["random"]["median"]
+    for name, entry in samplers.items():
+        if name == "random":
+            continue
+        rows.append(Row(
+            "bench_strategies", f"`{name}` on the digits table: best table accuracy of {digits['budget']} trials (median of "
+            f"{len(digits['seeds'])} seeds; {entry['table_best']} found the table's best)", f"{entry['median']:.4f}",
+            f"`random` {random:.4f}", f"{entry['median'] - random:+.4f}", "≥ `random`" if name == "reinforce" else "—",
+            met(entry["median"] >= random) if name == "reinforce" else "—",
+        ))
+    rows.append(Row("bench_strategies", "the digits table's noise: how far an architecture's accuracy on seed 0 is from "
+                    "seed 1's (median over the table; over its top quarter)", f"{floor['median']:.4f}; {floor['top_quarter_median']:.4f}", "—", "—", "—", "—"))
+    simulated = r["simulate"]
+    pruners = simulated["pruners"]
+    seeds = simulated["seeds"][1] - simulated["seeds"][0] + 1
+    for name in ("hyperband", "median"):
+        entry = pruners[name]
+        rows.append(Row(
+            "bench_strategies", f"`--prune {name}` simulated on the digits table's curves, tpe, {simulated['trials']} trials × 5 "
+            f"epochs, {seeds} seeds: best table accuracy (median; seeds as good as without pruning), modelled time",
+            f"{entry['best_median']:.4f} ({entry['as_good']}/{seeds})", f"no pruning {pruners['none']['best_median']:.4f}",
+            f"{entry['wall_ratio']:.2f}× time (epochs {entry['epochs_ratio']:.2f}×)", "—", "—",
+        ))
+    return rows
+
+
+def prune_rows(r: dict[str, Any]) -> list[Row]:
+    """bench_strategies prune's recorded run: real searches of digits with and without pruning."""
+    prune = r["prune"]
+    summary, records = prune["summary"], prune["records"]
+    base = {record["seed"]: record for record in records if record["pruner"] == "none"}
+    seeds = len(base)
+    without = (f"no pruning {statistics.median(b['best_table'] for b in base.values()):.4f}, "
+               f"{statistics.median(b['wall_s'] for b in base.values()):.0f} s")
+    rows = []
+    for name, entry in summary.items():
+        if name == "none":
+            continue
+        wall = statistics.median(record["wall_s"] for record in records if record["pruner"] == name)
+        primary = name == "hyperband"
+        goal = f"as good a best, ≤ {prune['goal_ratio']}× time" if primary else "—"
+        reached = entry["as_good"] == entry["seeds"] and entry["wall_ratio"] <= prune["goal_ratio"]
+        rows.append(Row(
+            "bench_strategies", f"`--prune {name}` on digits for real, tpe, {prune['trials']} trials × {prune['epochs']} epochs: "
+            f"table accuracy of the best found (median of {seeds} seeds; {entry['as_good']} as good as without), wall time",
+            f"{entry['best_table']:.4f}, {wall:.0f} s", without, f"{entry['wall_ratio']:.2f}× time (epochs {entry['epochs_ratio']:.2f}×)",
+            goal, met(reached) if primary else "—",
+        ))
+    return rows
+
+
 # long benchmarks whose committed data the table shows instead of running them: name -> (data, rows)
 RECORDED: dict[str, tuple[Path, Callable[[dict[str, Any]], list[Row]]]] = {
     "bench_oneshot": (HERE / "data" / "oneshot.json", oneshot_rows),
+    "bench_strategies prune": (HERE / "data" / "strategies.json", prune_rows),
 }
 
 def pictures_rows(r: dict[str, Any]) -> list[Row]:
@@ -231,6 +303,9 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], lis
     "bench_pareto": ([], ["--seeds", "3"], pareto_rows),
     "bench_search": ([], ["--trials", "3"], search_rows),
     "bench_pictures": ([], ["--runs", "5"], pictures_rows),
+    "bench_strategies": (["overhead", "digits", "simulate"],
+                         ["overhead", "digits", "simulate", "--trials", "100", "--runs", "3", "--seeds", "10", "--sim-seeds", "20"],
+                         strategies_rows),
 }
 
 INTRO = """\
@@ -252,6 +327,7 @@ writes its key numbers).  Run them with the `bench` extra installed:
 | `bench_search.py` | the digits search end to end, under Keras Tuner's `RandomSearch` (a hand-written hypermodel) and under `nas-annotate search --sampler random`, same budget and training: wall time per trial | ≤ 1.1× Keras Tuner's |
 | `bench_pictures.py` | `nas-annotate draw` of the ENAS macro spaces (5 and 12 layers) to SVG, a new process each time (median); `nas-annotate dashboard`'s first page of a 1,000-trial study made as `search` makes them (pictures and notes attached), from a fresh server, in headless Chromium where installed | draw ≤ 300 ms; the first page ≤ 2 s |
 | `bench_oneshot.py` | darts, enas, tpe, evolution and random searching the digits space for real (several seeds), each judged by the digits table at TPE-8's wall time: the table accuracy and percentile of the architecture returned, and enas's Kendall τ between its shared-weight scores and the table. About 40 minutes: its rows come from the committed run in `benchmarks/data/oneshot.json` (command and machine inside), not rerun by `table.py` | darts and enas: ≥ TPE-8's accuracy (median), in the top quarter, within TPE-8's time; enas τ ≥ 0.3 |
+| `bench_strategies.py` | search strategies as plug-ins (issue 22): a random strategy written in our black-box protocol, found as `PATH.py:NAME`, against the built-in `random` (ask + tell on a SQLite study in process, and `search` of examples/toy end to end, interleaved); `reinforce`, `tpe` and `evolution` against `random` on the digits table (best table accuracy of 40 trials over 20 seeds, no training), beside the table's noise; `--prune median` and `hyperband` on the table's epoch-by-epoch curves (many seeds, time modelled from the real runs' trial cost). Its `prune` section, real searches of digits with and without pruning (about 16 minutes), comes from the committed run in `benchmarks/data/strategies.json`, not rerun by `table.py` | a plug-in ≤ 5 ms per trial above the built-in; `reinforce` ≥ `random`; `--prune hyperband`: as good a best as without pruning in ≤ 0.6× the time |
 
 Timings on a shared 2-core VM vary by ±20–30% between runs; a goal missed by less than that is
 worth a rerun before a conclusion.
