@@ -33,14 +33,26 @@ class StrategyDone(Exception):
     """The strategy has nothing left to propose (an Optuna sampler called `study.stop()`)."""
 
 
-def history(study: Study, search_space: Any, exclude: int | None = None, names: set[str] | None = None) -> History:
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def history(
+    study: Study, search_space: Any, exclude: int | None = None, names: set[str] | None = None,
+    finished: dict[int, Result] | None = None,
+) -> History:
     """Every trial of `study` but `exclude`, as results in our language; a trial another search
-    has just asked for is there by its parameters until its choice is set."""
+    has just asked for is there by its parameters until its choice is set.  `finished` keeps the
+    results of ended trials (which never change) from one call to the next."""
     results = []
     multi = len(study.directions) > 1
     names = names if names is not None else set(search_space.distributions())
+    finished = finished if finished is not None else {}
     for trial in study.get_trials(deepcopy=False):
         if trial.number == exclude:
+            continue
+        known = finished.get(trial.number)
+        if known is not None:
+            results.append(known)
             continue
         choice = trial.user_attrs.get("choice")
         if choice is None and names <= set(trial.params):
@@ -50,7 +62,10 @@ def history(study: Study, search_space: Any, exclude: int | None = None, names: 
         value: Any = None
         if trial.state == TrialState.COMPLETE and trial.values is not None:
             value = tuple(trial.values) if multi else trial.values[0]
-        results.append(Result(trial.number, choice, STATES.get(trial.state, "failed"), value, dict(trial.intermediate_values)))
+        result = Result(trial.number, choice, STATES.get(trial.state, "failed"), value, dict(trial.intermediate_values))
+        if trial.state in FINISHED:
+            finished[trial.number] = result
+        results.append(result)
     directions = ["maximize" if d == StudyDirection.MAXIMIZE else "minimize" for d in study.directions]
     return History(results, directions)
 
@@ -66,6 +81,8 @@ class ProtocolSampler(BaseSampler):
         self._distributions = search_space.distributions()
         self._random = RandomSampler(seed=seed)
         self._asked: dict[int, dict[str, Any]] = {}  # trial number -> the choice, for tell()
+        self._names = set(self._distributions)
+        self._finished: dict[int, Result] = {}  # the study's ended trials, read once
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return dict(self._distributions)
@@ -73,7 +90,7 @@ class ProtocolSampler(BaseSampler):
     def sample_relative(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         if not search_space or trial.system_attrs.get("fixed_params"):  # an enqueued trial is given its choice
             return {}
-        found = history(study, self.search_space, trial.number, set(self._distributions))
+        found = history(study, self.search_space, trial.number, self._names, self._finished)
         try:
             choice = self.strategy.ask(found)
         except Exception as exc:  # noqa: BLE001  (the strategy's own error, reported on one line)
