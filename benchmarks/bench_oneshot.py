@@ -209,8 +209,10 @@ def plot(records: list[dict[str, Any]], table: Table, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    palette = ("tab:red", "tab:purple", "tab:blue", "tab:green", "tab:grey", "tab:orange", "tab:pink", "tab:brown", "tab:olive")
-    colours = dict(zip(dict.fromkeys(r["method"] for r in records), palette))
+    palette = ("tab:red", "tab:purple", "tab:blue", "tab:green", "tab:grey", "tab:orange", "tab:pink", "tab:brown", "tab:olive",
+               "tab:cyan", "black", "gold")
+    methods = dict.fromkeys(r["method"] for r in records)
+    colours = {method: palette[i % len(palette)] for i, method in enumerate(methods)}
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
     labelled: set[str] = set()
     for record in records:
