@@ -1,8 +1,8 @@
 """A one-shot strategy of our interface: SPOS, single-path one-shot (Guo et al., 2020).
 
-    nas-annotate search examples/digits/train.py --sampler examples/strategies/spos.py:Spos -- --epochs 5
+    nas-annotate search examples/digits/train.py --sampler examples/strategies/spos.py:Spos -- --epochs 15
     nas-annotate search examples/digits/train.py --sampler examples/strategies/spos.py:Spos \\
-        --sampler-option population=12 --sampler-option generations=4 -- --epochs 5
+        --sampler-option population=12 --sampler-option generations=4 -- --epochs 15
 
 Training: before every batch one path is drawn uniformly and set, so the shared weights of
 every architecture are trained alike (no architecture parameters at all).  Then an
@@ -10,7 +10,9 @@ evolutionary search over architectures, each scored with the shared weights on t
 data (BatchNorm statistics recomputed for it, by the framework's `net.score`):
 `population` random paths, then `generations` of children, each the crossover of two of the
 `parents` best so far with every layer re-drawn at random with probability `mutation`.  Every
-architecture scored is ranked; the best are retrained.
+architecture scored is ranked; the best are retrained.  Each path trains on a fraction of the
+batches, so give the supernet about three times a standalone network's epochs (15 on digits,
+where it then returns a top-quarter architecture within an 8-trial TPE search's time).
 """
 
 from __future__ import annotations
