@@ -136,9 +136,10 @@ def leaderboard(state: dict[str, Any], size: int = 10) -> str:
                 lines.append(f"  {' ' * len(layer['key'])}  inputs {gates} (count in {layer['input_num']})")
     metric = state.get("metric", "score")
     scored = f" (scored with the shared weights on {state['validation']})" if state.get("scored") else ""
-    lines.append(f"{'rank':>4}  {metric:>10}  architecture{scored}")
+    width = max(10, len(metric))
+    lines.append(f"{'rank':>4}  {metric:>{width}}  architecture{scored}")
     for rank, entry in enumerate(state["ranked"][:size], 1):
-        score = f"{entry['score']:>10.6g}" if entry["score"] is not None else f"{'-':>10}"
+        score = f"{entry['score']:>{width}.6g}" if entry["score"] is not None else f"{'-':>{width}}"
         lines.append(f"{rank:>4}  {score}  {summary(entry['choice'])}")
     return "\n".join(lines)
 
