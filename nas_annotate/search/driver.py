@@ -4,7 +4,7 @@ The driver opens the study (`study.py`), starts the worker (`process.py`, `worke
 each trial from a process that has the script's heavy modules imported already) and runs the
 trial loop (`trials.py`): Optuna's parameters become a choice, each trial's reports are
 followed, and Optuna is told how it ended at once, so a killed search keeps every finished
-trial. One-shot samplers train a supernet first (`oneshot.py`). Ctrl-C stops the running
+trial. One-shot strategies train a supernet first (`supernet_search.py`). Ctrl-C stops the running
 trials, records them as failed and writes results.
 """
 
