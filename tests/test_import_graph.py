@@ -39,6 +39,24 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     return {module for module in found if module in known and module != name}
 
 
+def graph() -> dict[str, set[str]]:
+    """Each module of the package, and the modules of the package it imports."""
+    known = modules()
+    return {name: imports(name, path, known) for name, path in known.items()}
+
+
+def reach(edges: dict[str, set[str]], start: str) -> set[str]:
+    """Every module `start` imports, directly or not."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for other in edges[todo.pop()]:
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}
@@ -72,10 +90,16 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_module_of_the_package_imports_itself_back():
-    known = modules()
-    graph = {name: imports(name, path, known) for name, path in known.items()}
-    assert "nas_annotate.search.pareto" in graph["nas_annotate.search.results"]  # the graph sees lazy imports
-    assert cycles(graph) == []
+    edges = graph()
+    assert "nas_annotate.search.pareto" in edges["nas_annotate.search.results"]  # the graph sees lazy imports
+    assert cycles(edges) == []
+
+
+def test_the_runtime_and_the_supernet_framework_do_not_know_each_other():
+    """The worker registers a Net with the runtime, which only calls it."""
+    edges = graph()
+    assert not any(name.startswith("nas_annotate.supernet") for name in reach(edges, "nas_annotate.runtime"))
+    assert "nas_annotate.runtime" not in reach(edges, "nas_annotate.supernet.net")
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -1,10 +1,9 @@
 """One-shot strategies of one's own: the examples (GDAS, SPOS) end to end on tiny data, the
 interface's calls as a plug-in sees them, a plug-in's wrong answer as one clear line, and the
-framework's modules free of import circles and of TensorFlow until tensors come."""
+framework free of TensorFlow until tensors come (its import circles: test_import_graph.py)."""
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -188,52 +187,6 @@ def test_what_finish_gives_is_checked_one_line_each(answer, message):
     with pytest.raises(SupernetError) as caught:
         net.finish(1)
     assert message in str(caught.value) and "\n" not in str(caught.value)
-
-
-FRAMEWORK = ("nas_annotate.runtime", "nas_annotate.supernet", "nas_annotate.strategies")
-
-
-def _imports(path: Path, module: str) -> set[str]:
-    """Every nas_annotate module `module` imports, at any depth of its code (lazy imports too)."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package
-            for _ in range(node.level - 1):
-                base = base.rpartition(".")[0]
-            target = f"{base}.{node.module}" if node.level and node.module else (base if node.level else node.module)
-            found.add(target)
-            found.update(f"{target}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.startswith("nas_annotate")}
-
-
-def test_runtime_supernet_and_strategies_import_no_circle():
-    modules = {}
-    for path in (ROOT / "nas_annotate").rglob("*.py"):
-        parts = path.relative_to(ROOT).with_suffix("").parts
-        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    mine = {name for name in modules if name.startswith(FRAMEWORK)}
-    graph = {  # a module's own packages are not imports of it (they are being initialised when it is)
-        name: {m for m in _imports(modules[name], name) if m in modules and m != name and not name.startswith(m + ".")}
-        for name in mine
-    }
-
-    def reach(start: str) -> set[str]:
-        seen, todo = set(), [start]
-        while todo:
-            for nxt in graph.get(todo.pop(), ()):
-                if nxt not in seen and nxt in mine:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
-
-    assert "nas_annotate.supernet.net" in mine and "nas_annotate.strategies.darts" in mine
-    assert not [name for name in mine if name in reach(name)]
-    assert not any(name.startswith("nas_annotate.supernet") for name in reach("nas_annotate.runtime"))
-    assert "nas_annotate.runtime" not in reach("nas_annotate.supernet.net")
 
 
 def test_the_framework_and_the_built_in_strategies_load_without_tensorflow():
