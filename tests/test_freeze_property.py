@@ -19,7 +19,7 @@ import pytest
 from conftest import require
 
 require("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from test_freeze_behaviour import run  # noqa: E402
 from test_seed_figures import Recorder  # noqa: E402
@@ -296,6 +296,10 @@ def programs(draw, depth: int = 0, counter=None):  # type: ignore[no-untyped-def
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(lines=programs(), newline=st.sampled_from(["\n", "\r\n"]), pick=st.integers(0, 1))
+@example(  # libcst drops the blank line before an indented comment at the module's end: its footer is the file's last lines
+    lines=["x = 1", "", "    # indented comment", "# @nni.mutable_layer", "# {layer_choice: [pool, conv], layer_output: c0}"],
+    newline="\n", pick=0,
+)
 def test_random_programs_freeze_as_libcst_prints_them(lines, newline, pick, tmp_path):
     """Whether libcst parses the whole file or a hollowed one (when nothing will be pruned:
     the candidates name `helper`, defined or not), and untouched code is taken from the file,

@@ -99,7 +99,10 @@ class Places:
             before = end
         footer = getattr(owner, "footer", ())
         if footer:
-            self.slots.append(Slot(owner, None, end + 1, len(footer)))
+            first = end + 1
+            if isinstance(owner, cst.Module):  # the file's last lines (libcst may drop a blank line before an indented comment)
+                first = len(self.source.lines) - len(footer) + 1
+            self.slots.append(Slot(owner, None, first, len(footer)))
         return end + len(footer)
 
     def _simple(self, node: ast.stmt, site: Site) -> None:
