@@ -19,7 +19,7 @@ import time
 
 import optuna
 
-from nas_annotate.search.samplers import ONESHOT, SAMPLERS, make_sampler
+from nas_annotate.search.samplers import ONESHOT_BUILTINS, SAMPLERS, make_sampler
 from nas_annotate.search.optuna_space import load_space
 
 TRIAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "search", "trial.py")
@@ -36,7 +36,7 @@ def first_hit(sampler: str, seed: int, budget: int) -> int | None:
     """The 1-based trial at which `sampler` first reaches the optimum, or None."""
     space = load_space(TRIAL)
     distributions = space.distributions()
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, space.grid(), seed))
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, space.grid(), seed, space=space))
     for number in range(1, budget + 1):
         trial = study.ask(fixed_distributions=distributions)
         value = score(space.choice(trial.params))
@@ -58,7 +58,7 @@ def main() -> None:
     print(f"{'sampler':<10}" + "".join(f"{'N=' + str(b):>8}" for b in args.budgets) + f"{'median':>9}{'time':>8}")
     results: dict[str, dict[str, int]] = {}
     for sampler in SAMPLERS:
-        if sampler == "grid" or sampler in ONESHOT:  # grid is exhaustive; one-shot samplers train a supernet, not trials
+        if sampler == "grid" or sampler in ONESHOT_BUILTINS:  # grid is exhaustive; one-shot samplers train a supernet, not trials
             continue
         started = time.perf_counter()
         hits = [first_hit(sampler, seed, budget) for seed in range(args.seeds)]
