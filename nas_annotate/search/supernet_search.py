@@ -152,6 +152,7 @@ def plot(state: dict[str, Any], path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     layers = state["layers"]
     curves = [entry for entry in state["history"] if entry.get("weights")]
@@ -167,6 +168,7 @@ def plot(state: dict[str, Any], path: str) -> None:
                 axis.plot(epochs, [entry["weights"][key]["inputs"][i] for entry in curves], linestyle="--",
                           label=f"input {text}")
             axis.set_xlabel("epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_ylabel("weight")
             axis.legend(fontsize=7, loc="best")
         else:
