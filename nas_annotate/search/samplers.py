@@ -66,7 +66,7 @@ def make_sampler(
         sampler = strategy.make(settings, seed)
         if not isinstance(sampler, BaseSampler):
             raise StrategyProblem(f"strategy {strategy.name!r} gave a {type(sampler).__name__}, not an Optuna sampler")
-        return sampler if strategy.builtin else Guarded(sampler, strategy.name)
+        return Guarded(sampler, strategy.name)
     from ..strategies.base import Space
 
     assert strategy.kind == BLACKBOX and space is not None
