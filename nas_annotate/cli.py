@@ -275,11 +275,7 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
 
     Options for the script itself go after `--`.
     """
-    import importlib.util
-
-    missing = [name for name in ("optuna", "matplotlib", "tqdm") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise click.ClickException(f"search needs {', '.join(missing)}: pip install 'nas-annotate[search]'")
+    _search_extras_missing("search")
     from .diagnostics import CompileError
     from .search import Options, SearchProblem, search
 
@@ -300,6 +296,160 @@ def search_command(script: str, args: tuple[str, ...], **settings: object) -> No
         click.echo(f"{script}: error: {exc}", err=True)
         sys.exit(1)
     sys.exit(130 if outcome.interrupted else 0)
+
+
+def _search_extras_missing(command: str) -> None:
+    """A usage error naming what `command` needs when the search extra is not installed."""
+    import importlib.util
+
+    missing = [name for name in ("optuna", "matplotlib", "tqdm") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(f"{command} needs {', '.join(missing)}: pip install 'nas-annotate[search]'")
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a list of whole numbers such as 0,1,2", param_hint="'--seeds'") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise click.BadParameter(f"{text!r}: give distinct seeds, such as 0,1,2", param_hint="'--seeds'")
+    return seeds
+
+
+@main.command("table", cls=_ScriptCommand)
+@click.argument("script", required=False, metavar="SCRIPT")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
+@click.option("--seeds", default="0,1,2", show_default=True, metavar="LIST", help="The seeds each architecture is trained with.")
+@click.option("--seed-arg", default="--seed {seed}", show_default=True, metavar="TEMPLATE",
+              help="How the script is given its seed: arguments appended to ARGS, {seed} replaced.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trainings run at once.")
+@click.option("--storage", metavar="URL", help="An Optuna RDB URL shared by every machine; default: SQLite beside the table.")
+@click.option("--study", metavar="NAME", help="The studies' name: NAME-seedS (default: the script's stem).")
+@click.option("-o", "--output", metavar="TABLE.csv", help="The table (default: STEM-table.csv).")
+@click.option("--max", "max_size", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N",
+              help="Refuse a space of more architectures than this.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a training after this long (it fails).")
+@click.option("--info", "info", metavar="TABLE.csv", help="Print a table's size, best, quartiles and noise floor, and exit.")
+@click.option("--lookup", nargs=2, metavar="TABLE.csv CHOICE", help="Print an architecture's mean and percentile in a table, and exit.")
+@click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def table_command(
+    script: str | None, args: tuple[str, ...], seeds: str, seed_arg: str, jobs: int, storage: str | None, study: str | None,
+    output: str | None, max_size: int, timeout: float | None, info: str | None, lookup: tuple[str, str] | None,
+    progress: bool | None, quiet: bool,
+) -> None:
+    """Train every architecture of SCRIPT's space once per seed (a grid search per seed, which
+    resumes and shares its work through --storage) and write TABLE.csv: one row per
+    architecture, its value, time and reports per seed, and their mean.
+
+    Options for the script itself go after `--`.
+    """
+    from .diagnostics import CompileError
+    from .tabular.table import Table, TableProblem
+
+    try:
+        if info is not None:
+            click.echo(Table.read(info).info(info))
+            return
+        if lookup is not None:
+            from .choice import load_choice
+
+            table = Table.read(lookup[0])
+            choice = load_choice(lookup[1]).data
+            entry = table.lookup(choice)
+            if entry is None:
+                click.echo(f"{lookup[1]}: error: the architecture is not in {lookup[0]}", err=True)
+                sys.exit(1)
+            click.echo(table.describe(entry))
+            return
+    except TableProblem as exc:
+        click.echo(f"nas-annotate table: error: {exc}", err=True)
+        sys.exit(2)
+    except CompileError as exc:
+        fail(exc)
+    if script is None:
+        raise click.UsageError("give SCRIPT (or --info TABLE.csv, or --lookup TABLE.csv CHOICE)")
+    _search_extras_missing("table")
+    from .search import SearchProblem
+    from .tabular.build import TableOptions, build
+
+    if tuple(args[:1]) == ("--",):
+        args = args[1:]
+    options = TableOptions(
+        script, args, _seeds(seeds), seed_arg, jobs, storage, study, output, max_size, timeout, progress=progress, quiet=quiet,
+    )
+    try:
+        table, interrupted = build(options)
+    except CompileError as exc:
+        fail(exc)
+    except SearchProblem as exc:
+        click.echo(f"{script}: error: {exc}", err=True)
+        sys.exit(1)
+    if not quiet:
+        click.echo(table.info(options.path))
+    sys.exit(130 if interrupted else 0)
+
+
+@main.command("compare", cls=_ScriptCommand)
+@click.argument("script", metavar="SCRIPT")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
+@click.option("-s", "--sampler", "samplers", multiple=True, required=True, metavar="NAME",
+              help="A strategy to compare (repeatable): a built-in, an installed one, MODULE:NAME or PATH.py:NAME.")
+@click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True, metavar="N", help="Runs per strategy, seeded 0..N-1.")
+@click.option("-n", "--trials", type=click.IntRange(min=1), help="Trials per run (default 20).")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Instead of --trials: the trials that end within SECONDS (simulated with a table, of wall time without).")
+@click.option("--table", metavar="TABLE.csv", help="A table of the space (nas-annotate table): black-box runs look their trials up instead of training.")
+@click.option("-o", "--out", metavar="DIR", help="The output directory (default: compare-STEM).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Trials at once in each run (with a table: simulated workers).")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
+              help="Whether a larger or smaller value is better.")
+@click.option("--space", "space", multiple=True, metavar="PATH", help="Files or directories whose layers form the space (as for search).")
+@click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def compare_command(
+    script: str, args: tuple[str, ...], samplers: tuple[str, ...], seeds: int, trials: int | None, budget: float | None,
+    table: str | None, out: str | None, jobs: int, direction: str, space: tuple[str, ...], progress: bool | None, quiet: bool,
+) -> None:
+    """Run every --sampler on SCRIPT with N seeds and compare them: DIR/runs.csv (every
+    trial), DIR/summary.csv and a markdown summary (best found, its percentile in the table,
+    time to the table's top 5% and top quarter, τ of a strategy's own ranking) and
+    DIR/anytime.png (best found against time).
+
+    Options for the script itself go after `--`.
+    """
+    if trials is not None and budget is not None:
+        raise click.UsageError("give --trials or --budget, not both")
+    _search_extras_missing("compare")
+    from .compare.driver import compare
+    from .compare.runs import CompareOptions, CompareProblem
+    from .diagnostics import CompileError
+    from .search import SearchProblem
+    from .strategies.registry import StrategyProblem
+    from .tabular.table import TableProblem
+
+    if tuple(args[:1]) == ("--",):
+        args = args[1:]
+    options = CompareOptions(script, samplers, args, seeds, trials, budget, table, out, jobs, direction, space, progress, quiet)
+    try:
+        result = compare(options)
+    except (StrategyProblem, TableProblem) as exc:
+        click.echo(f"{script}: error: {exc}", err=True)
+        sys.exit(2)
+    except CompileError as exc:
+        fail(exc)
+    except (CompareProblem, SearchProblem) as exc:
+        click.echo(f"{script}: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(f"{script}: interrupted", err=True)
+        sys.exit(130)
+    if not quiet:
+        click.echo(result.markdown, nl=False)
+        for name, path in result.files.items():
+            click.echo(f"{name}: {path}")
 
 
 def run(prog_name: str = "nas-annotate") -> None:

@@ -144,7 +144,9 @@ def _search(
         outcome.finished = driver.finished
     pick = found[0] if found and not options.retrain else None
     outcome.results.update(
-        write_results(study, space, options, out_dir, final=True, echo=None if options.quiet else print, pick=pick)
+        write_results(
+            study, space, options, out_dir, final=True, echo=print if options.summary and not options.quiet else None, pick=pick,
+        )
     )
     if not outcome.interrupted and pick is None:
         _check_completed(study, driver.first_failure, outcome)

@@ -43,6 +43,7 @@ class Options:
     pick: str | None = None  # which member of a Pareto front is best_choice.json (pareto.Pick)
     jobs: int = 1
     timeout: float | None = None
+    budget: float | None = None  # seconds of wall time from the first trial: no trial starts after
     prune: str | bool | None = None  # "median" or "hyperband" (True: median)
     storage: str | None = None
     study: str | None = None
@@ -59,6 +60,7 @@ class Options:
     db_retry: float = DEFAULT_RETRY
     progress: bool | None = None
     quiet: bool = False
+    summary: bool = True  # print the leaderboard and where the results are, at the end
 
     @property
     def pruner(self) -> str | None:

@@ -72,7 +72,11 @@ class TrialLoop:
         """Run `total` trials, `jobs` at a time, until they have all ended."""
         self.progress = progress
         launched = 0
+        deadline = None if self.options.budget is None else time.monotonic() + self.options.budget
         while launched < total or self.running:
+            if deadline is not None and time.monotonic() >= deadline and launched < total:
+                total = launched  # the budget is spent: no trial starts after it
+                progress.end(total)
             while launched < total and len(self.running) < self.options.jobs:
                 if self.exhausted or not self.launch(worker):
                     total = launched  # the grid is done: other searches ran the rest

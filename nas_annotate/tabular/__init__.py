@@ -1,0 +1,1 @@
+"""Tabular benchmarks of a space (`nas-annotate table`), and their statistics."""
