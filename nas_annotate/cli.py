@@ -244,6 +244,8 @@ def strategies_command(path: str | None) -> None:
 @click.option("--pick", metavar="RULE", help='Which member of the Pareto front is the best choice, e.g. "accuracy>=0.97 min params".')
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trials run at once.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Start no trial after SECONDS of searching (those running finish); --trials still bounds the count.")
 @click.option("--prune", type=click.Choice(["median", "hyperband"]), is_flag=False, flag_value="median", default=None,
               help="Stop unpromising trials early, from their intermediate reports: the median rule (a bare --prune) or Hyperband.")
 @click.option("--storage", metavar="URL", help="An Optuna RDB URL; default: sqlite in the output directory.")

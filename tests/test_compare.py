@@ -230,3 +230,13 @@ def test_the_summary_of_known_runs():
     assert a.reach[0.05] == (None, 1)  # one seed of two reached the best 5% (x=19): the median is never
     assert a.reach[0.25] == (pytest.approx(1.75), 2)  # x=15 at 1.5 s, x=19 at 2 s
     assert b.tau == pytest.approx(0.0)  # one seed ranked perfectly (1), the other backwards (-1)
+
+
+def test_search_budget_starts_no_trial_after_it(tmp_path):
+    """`search --budget` (what compare's real runs use): trials of 0.4 s, a budget of 1 s."""
+    from nas_annotate.search import search
+
+    trial = ROOT / "tests" / "fixtures" / "search" / "trial.py"
+    outcome = search(Options(script=str(trial), args=("--sleep", "0.4"), sampler="random", trials=50, budget=1.0,
+                             out=str(tmp_path / "out"), quiet=True))
+    assert 2 <= outcome.finished <= 4
