@@ -1,37 +1,55 @@
-"""A tabular benchmark of the digits space (as NAS-Bench-201 is for its cell): every one of the
-800 architectures of examples/digits/train.py trained standalone, 5 epochs, once per seed.
+"""The digits table: every architecture of examples/digits/train.py trained once per seed.
 
-    python benchmarks/digits_table.py build --seed 0      # the grid search of one seed (resumes)
-    python benchmarks/digits_table.py snapshot DB --seed 0  # copy a running study's database here
-    python benchmarks/digits_table.py export              # the studies -> benchmarks/data/digits_table.csv
-    python benchmarks/digits_table.py lookup CHOICE.json  # an architecture's table accuracy and percentile
-    python benchmarks/digits_table.py summary             # the table in figures (markdown, for benchmarks/README.md)
+A tabular benchmark, as NAS-Bench-201 is for its cell, built by `nas-annotate table`:
 
-`build` is `nas-annotate search examples/digits/train.py --sampler grid` with the seed given to
-the script; run one per seed side by side (each trial single-threaded, as TensorFlow runs as fast
-on one thread for this model). The studies live in benchmarks/data/digits-seedS.db, committed as
-they grow, so a later session resumes where one stopped. The CSV has one row per architecture:
-its choice, and per seed the final validation accuracy and the accuracy after each epoch.
+    python benchmarks/digits_table.py build [--jobs 2]     # train what is left (resumes)
+    python benchmarks/digits_table.py snapshot DATABASE    # a running build's database, here
+    python benchmarks/digits_table.py info [--table PATH]  # size, quartiles, noise floor
+    python benchmarks/digits_table.py lookup CHOICE.json [--table PATH]
+    python benchmarks/digits_table.py summary [--table PATH]  # markdown, for benchmarks/README.md
+
+`build` runs, from the repository's root, with one TensorFlow thread per training (its results
+depend on the thread settings):
+
+    TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 nas-annotate table examples/digits/train.py \\
+        --seeds 0,1,2 --storage sqlite:///benchmarks/data/digits.db -o benchmarks/data/digits.csv \\
+        --jobs 2 -- ARGS
+
+that is one grid search per seed (studies `train-seed0`, `-seed1`, `-seed2`), the script given
+ARGS and `--seed S`. A build writes its database as it goes: run it in another checkout (a git
+worktree), and `snapshot` that checkout's benchmarks/data/digits.db into this one to commit it,
+with the CSV of what has finished so far; a later `build` resumes from the committed database.
+
+Other benchmarks read the table through `read`, `load_table` and `curves`; each takes `--table
+PATH` (default benchmarks/data/digits.csv), a table of this space in `nas-annotate table`'s format.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
+import functools
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nas_annotate.tabular.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
-TABLE = DATA / "digits_table.csv"
+TABLE = DATA / "digits.csv"
+DATABASE = DATA / "digits.db"
 SCRIPT = ROOT / "examples" / "digits" / "train.py"
-EPOCHS = 5
+ARGS: tuple[str, ...] = ("--epochs", "12")  # the training recipe: the script's arguments besides --seed
+SEEDS = (0, 1, 2)
 KEYS = ("train/build_model.cell1", "train/build_model.cell2", "train/build_model.cell3")
+GOAL_TAU, GOAL_GAP = 0.7, 0.03  # issue 23: two seeds agree to τ ≥ 0.7, median |difference| ≤ 0.03
+NAS = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
 
 
 def signature(choice: dict[str, Any]) -> str:
@@ -44,25 +62,34 @@ def signature(choice: dict[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def build(seed: int, jobs: int) -> int:
-    DATA.mkdir(parents=True, exist_ok=True)
-    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-    command = [
-        nas, "search", str(SCRIPT), "--sampler", "grid", "--seed", "0", "--jobs", str(jobs), "--quiet",
-        "--study", f"digits-seed{seed}", "--storage", f"sqlite:///{DATA / f'digits-seed{seed}.db'}",
-        "--out", str(ROOT / "benchmarks" / "runs" / f"digits-seed{seed}"), "--", "--epochs", str(EPOCHS), "--seed", str(seed),
+def command(jobs: int) -> list[str]:
+    """The `nas-annotate table` command line of `build`, paths relative to the repository's root."""
+    return [
+        "nas-annotate", "table", str(SCRIPT.relative_to(ROOT)), "--seeds", ",".join(map(str, SEEDS)),
+        "--storage", f"sqlite:///{DATABASE.relative_to(ROOT)}", "-o", str(TABLE.relative_to(ROOT)), "--jobs", str(jobs),
+        "--", *ARGS,
     ]
-    return subprocess.call(command, env=env)
 
 
-def snapshot(source: str, seed: int) -> int:
-    """A consistent copy of a study's database (one being written too) as the seed's study,
-    without its unfinished and failed (interrupted) trials, so that resuming the grid runs their
-    architectures again."""
+def build(jobs: int) -> int:
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    line = command(jobs)
+    print(f"TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 {shlex.join(line)}", file=sys.stderr, flush=True)
+    return subprocess.call([NAS, *line[1:]], cwd=ROOT, env=env)
+
+
+def snapshot(source: str) -> int:
+    """A consistent copy of a build's database (one being written too) as benchmarks/data/digits.db,
+    without its unfinished and failed (interrupted) trials, so that resuming the grid trains
+    their architectures again; and the table of what it holds as benchmarks/data/digits.csv."""
+    from nas_annotate.tabular.build import TableOptions, export
+
+    if DATABASE.exists() and os.path.samefile(source, DATABASE):
+        print(f"{source} is this checkout's own database: snapshot a build running elsewhere (its database is "
+              "written while it runs)", file=sys.stderr)
+        return 2
     DATA.mkdir(parents=True, exist_ok=True)
-    target = DATA / f"digits-seed{seed}.db"
-    temporary = target.with_suffix(".tmp")
+    temporary = DATABASE.with_suffix(".tmp")
     reader, writer = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(temporary)
     try:
         reader.backup(writer)
@@ -79,176 +106,151 @@ def snapshot(source: str, seed: int) -> int:
     finally:
         reader.close()
         writer.close()
-    os.replace(temporary, target)
-    print(f"{target}: a copy of {source} without its {len(unfinished)} unfinished or failed trial(s)")
+    with tempfile.TemporaryDirectory(prefix="digits-snapshot-") as work:  # optuna leaves its copy in WAL mode
+        copy = Path(work) / "digits.db"
+        copy.write_bytes(temporary.read_bytes())
+        options = TableOptions(str(SCRIPT), ARGS, SEEDS, storage=f"sqlite:///{copy}", output=str(TABLE))
+        table = export(options, _space().fingerprint())
+    table.write(str(TABLE))
+    os.replace(temporary, DATABASE)
+    print(f"{DATABASE}: a copy of {source} without its {len(unfinished)} unfinished or failed trial(s)")
+    print(f"{TABLE}: {len(table.entries)} architectures; " + ", ".join(
+        f"seed {seed}: {sum(seed in e.values for e in table.entries)}" for seed in table.seeds))
     return 0
 
 
-def studies() -> dict[int, Path]:
-    return {int(p.stem.removeprefix("digits-seed")): p for p in sorted(DATA.glob("digits-seed*.db"))}
+@functools.cache
+def _space() -> Any:
+    from nas_annotate.search.optuna_space import load_space
+
+    return load_space(str(SCRIPT))
 
 
-def _rows(database: Path) -> dict[str, tuple[float, list[float], dict[str, Any]]]:
-    """Each finished architecture of a study: its final value, per-epoch values, choice (the
-    first trial of an architecture trained twice: see `reruns`)."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+def missing(table: Table) -> int:
+    """Trainings the table lacks: the space's architectures × the table's seeds, less its values."""
+    return _space().size() * len(table.seeds) - sum(len(entry.values) for entry in table.entries)
+
+
+def _lacking(table: Table) -> str:
+    size = _space().size()
+    return f"{missing(table):,} of {size * len(table.seeds):,} trainings ({size} architectures × {len(table.seeds)} seeds)"
+
+
+def read(path: Path | str = TABLE, complete: bool = True) -> Table:
+    """The table at `path`, of the digits space; SystemExit with one line when it is missing, does
+    not read, is of another space or, with `complete`, lacks a training."""
+    from nas_annotate.tabular.table import Table, TableProblem
+
+    if not os.path.exists(path):
+        raise SystemExit(f"{path}: no table (python benchmarks/digits_table.py build)")
     try:
-        found = {}
-        trials = connection.execute(
-            "SELECT t.trial_id, v.value FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-            "WHERE t.state = 'COMPLETE' ORDER BY t.trial_id"
-        ).fetchall()
-        for trial_id, value in trials:
-            (choice,) = connection.execute(
-                "SELECT value_json FROM trial_user_attributes WHERE trial_id = ? AND key = 'choice'", (trial_id,)
-            ).fetchone()
-            steps = connection.execute(
-                "SELECT step, intermediate_value FROM trial_intermediate_values WHERE trial_id = ? ORDER BY step", (trial_id,)
-            ).fetchall()
-            choice = json.loads(choice)
-            found.setdefault(signature(choice), (value, [v for _, v in steps], choice))
-        return found
-    finally:
-        connection.close()
-
-
-def reruns(database: Path) -> tuple[int, int]:
-    """How many architectures of a study were trained more than once, and how many of those
-    got the very same accuracy each time (training is deterministic for a seed)."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        values: dict[str, set[float]] = {}
-        for choice, value in connection.execute(
-            "SELECT a.value_json, v.value FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-            "JOIN trial_user_attributes a ON a.trial_id = t.trial_id AND a.key = 'choice' WHERE t.state = 'COMPLETE'"
-        ):
-            values.setdefault(choice, set()).add(value)
-        counts = connection.execute(
-            "SELECT a.value_json, COUNT(*) FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
-            "AND a.key = 'choice' WHERE t.state = 'COMPLETE' GROUP BY a.value_json HAVING COUNT(*) > 1"
-        ).fetchall()
-        return len(counts), sum(1 for choice, _ in counts if len(values[choice]) == 1)
-    finally:
-        connection.close()
-
-
-def export() -> int:
-    by_seed = {seed: _rows(path) for seed, path in studies().items()}
-    seeds = sorted(by_seed)
-    architectures = sorted(set().union(*(rows.keys() for rows in by_seed.values())))
-    with open(TABLE, "w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        header = ["architecture", "choice"]
-        for seed in seeds:
-            header += [f"seed{seed}"] + [f"seed{seed}_epoch{e}" for e in range(1, EPOCHS + 1)]
-        writer.writerow(header)
-        for name in architectures:
-            choice = next(rows[name][2] for rows in by_seed.values() if name in rows)
-            row = [name, json.dumps(choice, sort_keys=True)]
-            for seed in seeds:
-                value, steps, _ = by_seed[seed].get(name, (None, [], None))
-                row += [value if value is not None else ""] + [steps[e] if e < len(steps) else "" for e in range(EPOCHS)]
-            writer.writerow(row)
-    counts = ", ".join(f"seed {seed}: {len(by_seed[seed])}" for seed in seeds)
-    print(f"{TABLE}: {len(architectures)} architectures ({counts})")
-    return 0
-
-
-def load_table(path: Path = TABLE, complete: bool = True) -> dict[str, float]:
-    """Each architecture's mean accuracy over the seeds (only those trained on every seed when `complete`)."""
-    table = {}
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        seeds = [name for name in reader.fieldnames or [] if name.startswith("seed") and "_" not in name]
-        for row in reader:
-            values = [float(row[s]) for s in seeds if row[s] != ""]
-            if values and (len(values) == len(seeds) or not complete):
-                table[row["architecture"]] = sum(values) / len(values)
+        table = Table.read(str(path))
+    except TableProblem as exc:
+        raise SystemExit(str(exc)) from None
+    fingerprint = _space().fingerprint()
+    if table.entries and table.space != fingerprint:
+        raise SystemExit(f"{path}: a table of another space ({table.space}; {SCRIPT.relative_to(ROOT)}'s is {fingerprint})")
+    if complete and missing(table):
+        raise SystemExit(f"{path}: incomplete: {_lacking(table)} missing (python benchmarks/digits_table.py build resumes it)")
     return table
 
 
-def summary() -> str:
-    """The table in figures: how full it is, its spread, and how much two seeds agree."""
-    from scipy.stats import kendalltau
+def load_table(path: Path | str = TABLE, complete: bool = True) -> dict[str, float]:
+    """Each architecture's mean value over the table's seeds (`complete`: SystemExit unless every
+    architecture has every seed; else the architectures with at least one)."""
+    return {signature(entry.choice): entry.mean for entry in read(path, complete).scored()}  # type: ignore[misc]
 
-    if not TABLE.exists():
-        return "## The digits table\n\nNot built yet: `python benchmarks/digits_table.py build --seed 0` (and 1).\n"
-    with open(TABLE, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    seeds = sorted(name for name in rows[0] if name.startswith("seed") and "_" not in name) if rows else []
-    counts = {seed: sum(1 for row in rows if row[seed] != "") for seed in seeds}
-    table = sorted(load_table().values())
-    both = [row for row in rows if all(row[seed] != "" for seed in seeds)]
-    lines = [
-        "## The digits table",
-        "",
-        f"`benchmarks/data/digits_table.csv`: architectures of `examples/digits` trained standalone, {EPOCHS} epochs, "
-        "by `python benchmarks/digits_table.py build --seed S` (the grid sampler, one trial per architecture; TensorFlow "
-        "single-threaded per trial, two seeds side by side on the 2-core VM described below).",
+
+def curves(path: Path | str = TABLE) -> dict[str, dict[int, list[float]]]:
+    """Each architecture's values step by step (after each epoch), per seed, of a complete table."""
+    return {
+        signature(entry.choice): {seed: [steps[n] for n in sorted(steps)] for seed, steps in entry.steps.items()}
+        for entry in read(path).entries
+    }
+
+
+def _shown(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def summary(path: Path | str = TABLE) -> str:
+    """The table in figures, as markdown: how it was built, how full it is, its spread, and its
+    noise floor (seed against seed) against issue 23's goal."""
+    from nas_annotate.tabular.stats import median, quantile
+
+    shown = os.path.relpath(path, ROOT) if Path(path).resolve().is_relative_to(ROOT) else str(path)
+    lines = ["## The digits table", ""]
+    if not os.path.exists(path):
+        return "\n".join([*lines, f"`{shown}`: not built yet (`python benchmarks/digits_table.py build`).", ""])
+    table = read(path, complete=False)
+    size = _space().size()
+    build_line = shlex.join(command(2))
+    lines += [
+        f"`{shown}`: the architectures of `examples/digits/train.py` trained standalone once per seed by `python "
+        f"benchmarks/digits_table.py build`, that is `TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 {build_line}` "
+        f"(a grid search per seed; each training single-threaded, given `{shlex.join(ARGS)} --seed S`).",
         "",
         "| | value |",
         "|---|---|",
-        "| architectures in the space | 800 |",
+        f"| architectures in the space | {size} |",
     ]
-    lines += [f"| trained with {seed.replace('seed', 'seed ')} | {counts[seed]} |" for seed in seeds]
-    if table:
-        quarter = table[int(0.75 * (len(table) - 1))]
+    lines += [f"| trained with seed {seed} | {sum(seed in e.values for e in table.entries)} |" for seed in table.seeds]
+    means = [entry.mean for entry in table.entries if len(entry.values) == len(table.seeds)]
+    lines.append(f"| trained on every seed | {len(means)} |")
+    if means:
+        cuts = " / ".join(f"{quantile(means, q):.4f}" for q in (1, 0.75, 0.5, 0.25, 0))  # type: ignore[arg-type]
+        lines.append(f"| mean over the seeds: best / 75% / median / 25% / worst | {cuts} |")
+    times = [t for entry in table.entries for t in entry.times.values()]
+    if times:
+        lines.append(f"| training time: median, in all | {median(times):.2f} s, {sum(times) / 3600:.2f} h |")
+    pairs = [pair for pair in table.noise() if pair[5] >= 2]
+    if pairs:
         lines += [
-            f"| trained on every seed | {len(table)} |",
-            f"| mean accuracy over the seeds: best / top-quarter threshold / median / worst | "
-            f"{table[-1]:.4f} / {quarter:.4f} / {table[len(table) // 2]:.4f} / {table[0]:.4f} |",
+            "",
+            f"Its noise floor, seed against seed over the architectures trained on both (issue 23's goal: Kendall τ ≥ "
+            f"{GOAL_TAU}, median \\|difference\\| ≤ {GOAL_GAP}):",
+            "",
+            "| seeds | architectures | Kendall τ | Pearson r | median \\|difference\\| | met? |",
+            "|---|---|---|---|---|---|",
         ]
-    if len(both) > 2 and len(seeds) >= 2:
-        tau = kendalltau([float(r[seeds[0]]) for r in both], [float(r[seeds[1]]) for r in both]).statistic
-        lines.append(f"| Kendall τ between {seeds[0]} and {seeds[1]} (the noise floor of any ranking) | {tau:.3f} |")
-    for seed, database in studies().items():
-        twice, same = reruns(database)
-        if twice:
-            lines.append(f"| seed {seed}: architectures trained twice (a grid bug since fixed), and of those with the "
-                         f"identical accuracy both times | {twice}, {same} |")
-    if len(table) < 800:
-        lines += ["", "The table is not complete yet: `build` resumes where the committed studies stopped."]
+        for a, b, tau, r, gap, count in pairs:
+            met = tau is not None and gap is not None and tau >= GOAL_TAU and gap <= GOAL_GAP
+            lines.append(f"| {a} and {b} | {count} | {_shown(tau)} | {_shown(r)} | {_shown(gap)} | {'yes' if met else '**no**'} |")
+    if missing(table):
+        lines += ["", f"The table is not complete: {_lacking(table)} missing; `build` resumes where the committed "
+                      "database stopped."]
     return "\n".join(lines) + "\n"
 
 
-def lookup(choice_path: str) -> int:
-    with open(choice_path) as handle:
-        choice = json.load(handle)
-    table = load_table()
-    name = signature(choice)
-    if name not in table:
-        print(f"{name}: not in the table (yet)", file=sys.stderr)
-        return 1
-    value = table[name]
-    below = sum(1 for v in table.values() if v < value)
-    print(f"{name}: mean accuracy {value:.4f}, percentile {100 * below / len(table):.1f} of {len(table)}")
-    return 0
+def delegate(*arguments: str) -> int:
+    """`nas-annotate table ARGUMENTS`."""
+    return subprocess.call([NAS, "table", *arguments], cwd=ROOT)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("build")
-    run.add_argument("--seed", type=int, required=True)
-    run.add_argument("--jobs", type=int, default=1)
-    copy = commands.add_parser("snapshot")
-    copy.add_argument("database")
-    copy.add_argument("--seed", type=int, required=True)
-    commands.add_parser("export")
-    find = commands.add_parser("lookup")
-    find.add_argument("choice")
-    commands.add_parser("summary")
+    run = commands.add_parser("build", help="train what is left of the table (resumes)")
+    run.add_argument("--jobs", type=int, default=2, help="trainings at once (default 2)")
+    copy = commands.add_parser("snapshot", help="copy a running build's database here, and write its table so far")
+    copy.add_argument("database", help="the build's benchmarks/data/digits.db, in another checkout")
+    shown = {name: commands.add_parser(name, help=text) for name, text in (
+        ("info", "nas-annotate table --info"), ("lookup", "nas-annotate table --lookup"),
+        ("summary", "the table in figures, markdown"))}
+    shown["lookup"].add_argument("choice", help="a choice document (JSON)")
+    for sub in shown.values():
+        sub.add_argument("--table", default=str(TABLE), metavar="PATH", help="default: benchmarks/data/digits.csv")
     args = parser.parse_args()
     if args.command == "build":
-        return build(args.seed, args.jobs)
+        return build(args.jobs)
     if args.command == "snapshot":
-        return snapshot(args.database, args.seed)
-    if args.command == "export":
-        return export()
-    if args.command == "summary":
-        print(summary(), end="")
-        return 0
-    return lookup(args.choice)
+        return snapshot(args.database)
+    if args.command == "info":
+        return delegate("--info", os.path.abspath(args.table))
+    if args.command == "lookup":
+        return delegate("--lookup", os.path.abspath(args.table), os.path.abspath(args.choice))
+    print(summary(args.table), end="")
+    return 0
 
 
 if __name__ == "__main__":
