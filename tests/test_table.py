@@ -194,3 +194,22 @@ def test_table_errors_are_one_line(tmp_path, args, message, status):
     done = subprocess.run([NAS, "table", *args], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == status
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_two_machines_share_one_storage(tmp_path):
+    """Two tables at once on one storage: every architecture trains once per seed, and a rerun
+    (which trains nothing) writes the whole table."""
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    command = [NAS, "table", str(NOISY), "--seeds", "0,1", "--storage", url, "-q"]
+    first = subprocess.Popen([*command, "-o", str(tmp_path / "a.csv")], stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen([*command, "-o", str(tmp_path / "b.csv")], stderr=subprocess.PIPE, text=True)
+    assert first.wait() == 0 and second.wait() == 0, first.stderr.read() + second.stderr.read()
+    for seed in (0, 1):
+        trials = optuna.load_study(study_name=f"noisy-seed{seed}", storage=url).trials
+        assert len(trials) == 9 and len({json.dumps(t.params, sort_keys=True) for t in trials}) == 9
+    done = subprocess.run([*command, "-o", str(tmp_path / "c.csv")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    _, rows = read_rows(tmp_path / "c.csv")
+    assert len(rows) == 9 and all(row["seed0"] and row["seed1"] for row in rows)

@@ -108,8 +108,11 @@ def build(options: TableOptions, echo: Callable[[str], None] | None = None) -> t
         if outcome.interrupted:
             interrupted = True
             break
-    table = export(options, space.fingerprint())
+    table, elsewhere = export(options, space.fingerprint())
     table.write(options.path)
+    if elsewhere:
+        say(f"nas-annotate table: {elsewhere} training(s) still run elsewhere (another machine or process on this storage); "
+            "the table lacks them: rerun this command when they end (it trains nothing more) to complete it")
     return table, interrupted
 
 
@@ -137,9 +140,9 @@ def _check_args(search_options: Options, space: Any) -> None:
         )
 
 
-def export(options: TableOptions, fingerprint: str) -> Table:
+def export(options: TableOptions, fingerprint: str) -> tuple[Table, int]:
     """The table of every seed's study as it stands (architectures without any trial yet are
-    left out)."""
+    left out), and how many trainings are running still."""
     import optuna
     from optuna.trial import TrialState
 
@@ -150,6 +153,7 @@ def export(options: TableOptions, fingerprint: str) -> Table:
 
     space = load_space(options.script, options.space)
     entries: dict[str, Entry] = {}
+    running = 0
     for seed in options.seeds:
         search_options = Options(script=options.script, storage=options.url, out=os.path.dirname(os.path.abspath(options.path)))
         storage, _ = open_storage(search_options, search_options.out_dir)
@@ -157,6 +161,7 @@ def export(options: TableOptions, fingerprint: str) -> Table:
             study = optuna.load_study(study_name=options.study_name(seed), storage=storage)
         except KeyError:
             continue
+        running += len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             choice = space.choice(trial.params)
             key = canonical(choice)
@@ -169,4 +174,4 @@ def export(options: TableOptions, fingerprint: str) -> Table:
             if isinstance(reported, (int, float)):
                 entry.params = float(reported)
     ordered = sorted(entries.values(), key=lambda entry: entry.architecture)
-    return Table(fingerprint, list(options.seeds), ordered)
+    return Table(fingerprint, list(options.seeds), ordered), running
