@@ -1,16 +1,18 @@
 """The note's "compare NAS algorithms side by side" on the digits space: darts, enas, tpe,
 evolution and random, each searching examples/digits/train.py for real, judged by the digits
-table (benchmarks/data/digits_table.csv: every architecture trained standalone on two seeds).
+table (`--table`, default benchmarks/data/digits.csv: every architecture trained standalone on
+each of the table's seeds).
 
-    python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs 5]
+    python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs N] [--table PATH]
         [--methods tpe evolution random darts enas@15 ...] [--json PATH] [--plot PATH] [--judge JSON]
 
-Per seed, tpe runs first (`--trials` trials of `--epochs` epochs, as the README's search): its
-wall time is the budget.  random and evolution run as many trials and are judged on what they
-had found within that budget.  darts and enas train one supernet and derive or rank
-(`--retrain 0`: the architecture they return is the one judged); `enas@15` gives the script
-`--epochs 15` for its supernet, as a user would (default `--epochs`).  Variants are methods too:
-`darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).  `gdas` and `spos` are
+Every search gives the script the table's recipe (digits_table.ARGS) and its seed; `--epochs`
+overrides the recipe's epochs.  Per seed, tpe runs first (`--trials` trials, as the README's
+search): its wall time is the budget.  random and evolution run as many trials and are judged
+on what they had found within that budget.  darts and enas train one supernet and derive or
+rank (`--retrain 0`: the architecture they return is the one judged); `enas@15` gives the
+script `--epochs 15` for its supernet, as a user would (default: as the trials).  Variants are
+methods too: `darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).  `gdas` and `spos` are
 the example plug-ins (`--sampler examples/strategies/gdas.py:Gdas`, `spos.py:Spos`), and any
 other one-shot `PATH.py:NAME` is a method as it is.
 
@@ -19,7 +21,7 @@ of the architecture it returns, whether that is in the table's top quarter, and 
 Kendall's τ between its shared-weight scores and the table over the architectures it scored.  `--plot`
 draws the best-found table accuracy against wall time for every search; `--judge` judges a
 recorded run again (by the table as it is now).  A benchmark, not a test: about 7 minutes per
-seed on two cores with every method.
+seed on two cores with every method, at 5 epochs a training.
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ VARIANTS = {
 class Table:
     """The digits table: each architecture's mean accuracy, its percentile and top-quarter line."""
 
-    def __init__(self) -> None:
-        self.accuracy = digits_table.load_table()
+    def __init__(self, path: str) -> None:
+        self.accuracy = digits_table.load_table(path)
         ordered = sorted(self.accuracy.values())
         self.size = len(ordered)
         self.ordered = ordered
@@ -95,13 +97,11 @@ def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
     base, _, supernet_epochs = method.partition("@")
     command = [nas, "search", str(SCRIPT), *VARIANTS.get(base, ["--sampler", base]), "--seed", str(seed), "--out", out, "--quiet"]
-    epochs = args.epochs
     if one_shot(base):
         command += ["--retrain", "0"]
-        epochs = int(supernet_epochs or args.epochs)
     else:
         command += ["--trials", str(args.trials)]
-    command += ["--", "--epochs", str(epochs), "--seed", str(seed)]
+    command += ["--", *digits_table.recipe(supernet_epochs or args.epochs), "--seed", str(seed)]
     began, clock = time.time(), time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - clock
@@ -261,18 +261,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=8, help="trials of each black-box search (tpe's set the budget)")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs of each trial, as the table's")
+    parser.add_argument("--epochs", type=int, help="epochs of each training (default: the table's recipe)")
     parser.add_argument("--methods", nargs="+", type=method_name, default=list(METHODS[:5]), metavar="METHOD[@EPOCHS]",
                         help=f"of {', '.join(METHODS)}, or a one-shot PATH.py:NAME; a one-shot one may say its "
                              "supernet's epochs: enas@15")
+    parser.add_argument("--table", default=str(digits_table.TABLE), metavar="PATH", help="the digits table (default: benchmarks/data/digits.csv)")
     parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
     parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
     parser.add_argument("--judge", metavar="JSON", help="run nothing: judge the searches of an earlier --json again "
                                                         "(by the table as it is now)")
     args = parser.parse_args()
-    table = Table()
-    if table.size < 800:
-        print(f"note: the table holds {table.size} of 800 architectures; searches returning others are not judged")
+    table = Table(args.table)
     if args.judge:
         document = json.loads(Path(args.judge).read_text())
     else:
@@ -293,7 +292,7 @@ def main() -> None:
         document = {
             "command": " ".join(["python benchmarks/bench_oneshot.py", *sys.argv[1:]]),
             "machine": f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}",
-            "settings": {"trials": args.trials, "epochs": args.epochs, "methods": methods},
+            "settings": {"trials": args.trials, "script_args": digits_table.recipe(args.epochs), "methods": methods},
             "records": raw,
         }
     print()

@@ -1,14 +1,14 @@
 """Accuracy against size on the digits space: how much of the best possible Pareto front a
 two-objective search finds in 40 trials, with each multi-objective sampler and with random.
 
-    python benchmarks/bench_pareto.py [--trials 40] [--seeds 10] [--json PATH]
+    python benchmarks/bench_pareto.py [--trials 40] [--seeds 20] [--table PATH] [--json PATH]
     python benchmarks/bench_pareto.py params   # rewrite benchmarks/data/digits_params.csv
 
 The objectives are accuracy (max) and params (min), as `nas-annotate search
 examples/digits/train.py --objective accuracy:max --objective params:min` searches them.  No
 network is trained here: the table is the lookup.  An architecture's accuracy is its mean
-final validation accuracy over the digits table's seeds (benchmarks/data/digits_table.csv,
-architectures trained on every seed), its size its parameter count
+final validation accuracy over the digits table's seeds (`--table`, default
+benchmarks/data/digits.csv: every architecture trained on every seed), its size its parameter count
 (benchmarks/data/digits_params.csv: `build_model().count_params()` of every architecture,
 built through the runtime by `params`).  Each sampler (the very samplers `search` makes for
 several objectives: `tpe` is Optuna's multi-objective TPE, `evolution` NSGA-II) runs ask/tell
@@ -154,6 +154,7 @@ def main() -> int:
     parser.add_argument("command", nargs="?", choices=["params"], help="params: rewrite the parameter counts")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--table", default=str(digits_table.TABLE), metavar="PATH", help="the digits table (default: benchmarks/data/digits.csv)")
     parser.add_argument("--json", metavar="PATH", help="also write the key numbers here")
     args = parser.parse_args()
     if args.command == "params":
@@ -161,7 +162,7 @@ def main() -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    accuracy, params = digits_table.load_table(), load_params()
+    accuracy, params = digits_table.load_table(args.table), load_params()
     lookup = {name: (value, params[name]) for name, value in accuracy.items()}
     points = list(lookup.values())
     bounds = references(points)

@@ -3,9 +3,10 @@ searches, and what `--prune hyperband` saves.
 
     python benchmarks/bench_strategies.py overhead [--trials 300] [--search-trials 40] [--runs 5]
     python benchmarks/bench_strategies.py digits [--seeds 20] [--first-seed 0] [--budget 40] [--option KEY=VALUE ...]
-    python benchmarks/bench_strategies.py prune [--prune-seeds 0 1 2] [--prune-trials 24] [--epochs 5]
+    python benchmarks/bench_strategies.py prune [--prune-seeds 0 1 2] [--prune-trials 24] [--epochs N]
     python benchmarks/bench_strategies.py simulate [--sim-seeds 100] [--sim-first-seed 0]
-    (sections combine: `... overhead digits simulate --json PATH`; `--json` adds them to PATH)
+    (sections combine: `... overhead digits simulate --json PATH`; `--json` adds them to PATH;
+    `--table PATH`: the digits table, default benchmarks/data/digits.csv)
 
 - `overhead`: a plug-in's cost per trial against the built-in it mirrors. `RandomChoice` (below)
   is the built-in `random` written in our protocol, found by the registry as `PATH.py:NAME`.
@@ -15,19 +16,21 @@ searches, and what `--prune hyperband` saves.
   end: `nas-annotate search examples/toy/score.py --trials 40 --seed 0` with `--sampler random`
   and with `--sampler THIS_FILE:RandomChoice`, interleaved runs, wall time per trial.
 - `digits`: reinforce, random, tpe and evolution searching the digits table (every architecture
-  of examples/digits/train.py trained on two seeds; no training here): ask/tell in process, the
-  table's accuracy (mean over its seeds) as the value and the judge, the best of `--budget`
-  trials per seed; median, mean and worst over the seeds, beside the table's noise floor
-  (|seed 0 - seed 1| of an architecture, median over the table and over its top quarter).
+  of examples/digits/train.py trained on each of the table's seeds; no training here): ask/tell
+  in process, the table's accuracy (mean over its seeds) as the value and the judge, the best of
+  `--budget` trials per seed; median, mean and worst over the seeds, beside the table's noise
+  floor (|seed a - seed b| of an architecture for every pair of the table's seeds, median over
+  the table and over its top quarter by mean).
   `--option` sets reinforce's options: its defaults were weighed against others on seeds
   100-199 (`--first-seed 100 --seeds 100 --samplers random reinforce --option lr=0.25`), not 0-19.
 - `prune`: `nas-annotate search examples/digits/train.py --trials 24 --seed S --sampler tpe
-  [--prune hyperband|median] -- --epochs 5`, for real: per seed, each search's best value, the
-  table accuracy of its best architecture, its trials pruned, epochs trained and wall time
-  against the search without pruning; and the cost of a trial fitted as `fixed + per_epoch *
-  epochs` from its trials' durations.  About 16 minutes on two cores.
-- `simulate`: the same searches on the table's epoch-by-epoch accuracy (seed 0's curves), many
-  seeds, several pruner settings: best table accuracy (and on how many seeds it is at least the
+  [--prune hyperband|median] -- ARGS [--epochs N]` (ARGS: the table's recipe,
+  digits_table.ARGS), for real: per seed, each search's best value, the table accuracy of its
+  best architecture, its trials pruned, epochs trained and wall time against the search without
+  pruning; and the cost of a trial fitted as `fixed + per_epoch * epochs` from its trials'
+  durations.  About 16 minutes on two cores at 5 epochs.
+- `simulate`: the same searches on the table's epoch-by-epoch accuracy (its first seed's curves),
+  many seeds, several pruner settings: best table accuracy (and on how many seeds it is at least the
   best without pruning), epochs trained, and wall time modelled with `prune`'s fitted trial cost
   (`--fixed-s`, `--epoch-s`).  `make_pruner`'s Hyperband settings were chosen so on seeds
   100-499; report others (default 0-99).
@@ -38,7 +41,6 @@ A benchmark, not a test: it prints numbers against a baseline run in the same pr
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -176,14 +178,18 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
 # --- digits: reinforce against the others on the table ---------------------------------------
 
 
-def noise_floor() -> dict[str, float]:
-    """|seed 0 - seed 1| per architecture of the digits table: median over all, over the top quarter."""
-    digits_table = _table()
-    with open(digits_table.TABLE, newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["seed0"] and row["seed1"]]
-    pairs = sorted(((float(r["seed0"]) + float(r["seed1"])) / 2, abs(float(r["seed0"]) - float(r["seed1"]))) for r in rows)
-    top = pairs[int(0.75 * (len(pairs) - 1)):]
-    return {"median": statistics.median(d for _, d in pairs), "top_quarter_median": statistics.median(d for _, d in top)}
+def noise_floor(path: str) -> dict[str, float]:
+    """|seed a - seed b| of the digits table's architectures, for every pair of its seeds: the
+    median over all, and over the top quarter by mean."""
+    table = _table().read(path)
+    gaps = []
+    for entry in table.entries:
+        values = [entry.values[seed] for seed in table.seeds]
+        gaps.append((entry.mean, [abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]]))
+    gaps.sort(key=lambda pair: pair[0])
+    top = gaps[int(0.75 * (len(gaps) - 1)):]
+    return {"median": statistics.median(d for _, ds in gaps for d in ds),
+            "top_quarter_median": statistics.median(d for _, ds in top for d in ds)}
 
 
 def table_search(name: str, seed: int, budget: int, settings: dict[str, Any], table: dict[str, float]) -> float:
@@ -213,13 +219,13 @@ def table_search(name: str, seed: int, budget: int, settings: dict[str, Any], ta
 def digits(args: argparse.Namespace) -> dict[str, Any]:
     from nas_annotate.strategies.registry import parse_options
 
-    table = _table().load_table()
+    table = _table().load_table(args.table)
     options = parse_options(args.option or [])
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    floor = noise_floor()
+    floor = noise_floor(args.table)
     print(f"digits table ({len(table)} architectures, best {max(table.values()):.4f}): best table accuracy of {args.budget} "
           f"trials, seeds {seeds[0]}-{seeds[-1]}" + (f"; reinforce with {options}" if options else ""))
-    print(f"  noise floor: |seed 0 - seed 1| median {floor['median']:.4f} (top quarter {floor['top_quarter_median']:.4f})")
+    print(f"  noise floor: |seed a - seed b| median {floor['median']:.4f} (top quarter {floor['top_quarter_median']:.4f})")
     print(f"  {'sampler':<11}{'median':>8}{'mean':>8}{'worst':>8}{'table best':>12}{'vs random':>11}{'time':>7}")
     results: dict[str, Any] = {}
     for name in args.samplers:
@@ -247,7 +253,7 @@ def real_search(seed: int, pruner: str, args: argparse.Namespace, table: dict[st
     out = os.path.join(work, f"{pruner}-{seed}")
     command = [NAS, "search", str(DIGITS), "--trials", str(args.prune_trials), "--seed", str(seed), "--sampler", "tpe"]
     command += [] if pruner == "none" else ["--prune", pruner]
-    command += ["-o", out, "--quiet", "--", "--epochs", str(args.epochs)]
+    command += ["-o", out, "--quiet", "--", *digits_table.recipe(args.epochs)]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -278,9 +284,9 @@ def fit_cost(records: list[dict[str, Any]]) -> tuple[float, float] | None:
 
 
 def prune(args: argparse.Namespace) -> dict[str, Any]:
-    table = _table().load_table()
+    table, script_args = _table().load_table(args.table), _table().recipe(args.epochs)
     records = []
-    print(f"--prune on digits: tpe, {args.prune_trials} trials × {args.epochs} epochs, seeds {args.prune_seeds}, "
+    print(f"--prune on digits: tpe, {args.prune_trials} trials of `-- {' '.join(script_args)}`, seeds {args.prune_seeds}, "
           f"pruners {args.pruners} (each search against the same seed's without pruning)")
     with tempfile.TemporaryDirectory(prefix="bench-strategies-") as work:
         for seed in args.prune_seeds:
@@ -305,7 +311,7 @@ def prune(args: argparse.Namespace) -> dict[str, Any]:
         entry = summary[pruner]
         print(f"  {pruner:<10} best table accuracy (median) {entry['best_table']:.4f}, as good as without on "
               f"{as_good}/{len(mine)} seeds; time {entry['wall_ratio']:.2f}×, epochs {entry['epochs_ratio']:.2f}× (medians of per-seed ratios)")
-    return {"trials": args.prune_trials, "epochs": args.epochs, "seeds": args.prune_seeds, "goal_ratio": PRUNE_GOAL,
+    return {"trials": args.prune_trials, "epochs": args.epochs, "script_args": script_args, "seeds": args.prune_seeds, "goal_ratio": PRUNE_GOAL,
             "trial_cost": {"fixed_s": cost[0], "per_epoch_s": cost[1]} if cost else None, "summary": summary, "records": records,
             "load_after": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
 
@@ -331,13 +337,11 @@ def pruners() -> dict[str, Callable[[], Any]]:
     }
 
 
-def curves() -> dict[str, list[float]]:
-    """Each architecture's validation accuracy after each epoch, seed 0."""
-    digits_table = _table()
-    with open(digits_table.TABLE, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    epochs = digits_table.EPOCHS
-    return {row["architecture"]: [float(row[f"seed0_epoch{e}"]) for e in range(1, epochs + 1)] for row in rows}
+def curves(path: str) -> tuple[int, dict[str, list[float]]]:
+    """The table's first seed, and each architecture's validation accuracy after each epoch with it."""
+    by_seed = _table().curves(path)
+    seed = min(next(iter(by_seed.values())))
+    return seed, {name: values[seed] for name, values in by_seed.items()}
 
 
 def simulated_search(seed: int, pruner: Any, trials: int, lookup: dict[str, list[float]], table: dict[str, float],
@@ -383,11 +387,12 @@ def simulate(args: argparse.Namespace) -> dict[str, Any]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    table, lookup = _table().load_table(), curves()
+    table, (curve_seed, lookup) = _table().load_table(args.table), curves(args.table)
+    epochs = max(len(curve) for curve in lookup.values())
     seeds = list(range(args.sim_first_seed, args.sim_first_seed + args.sim_seeds))
     cost = (args.fixed_s, args.epoch_s)
-    print(f"--prune simulated on the digits table's curves (seed 0): tpe, {args.prune_trials} trials × {args.epochs} epochs, "
-          f"seeds {seeds[0]}-{seeds[-1]}; a trial modelled as {cost[0]:g} s + {cost[1]:g} s per epoch")
+    print(f"--prune simulated on the digits table's curves (seed {curve_seed}): tpe, {args.prune_trials} trials × {epochs} "
+          f"epochs, seeds {seeds[0]}-{seeds[-1]}; a trial modelled as {cost[0]:g} s + {cost[1]:g} s per epoch")
     print(f"  {'pruner':<30}{'best: median':>13}{'mean':>8}{'as good':>9}{'epochs':>8}{'time':>7}")
     results: dict[str, Any] = {}
     base: list[tuple[float, int, float]] = []
@@ -403,7 +408,7 @@ def simulate(args: argparse.Namespace) -> dict[str, Any]:
         results[name] = entry
         print(f"  {name:<30}{entry['best_median']:>13.4f}{entry['best_mean']:>8.4f}{entry['as_good']:>5}/{len(seeds):<3}"
               f"{entry['epochs_ratio']:>7.2f}×{entry['wall_ratio']:>6.2f}×", flush=True)
-    return {"trials": args.prune_trials, "seeds": [seeds[0], seeds[-1]],
+    return {"trials": args.prune_trials, "epochs": epochs, "curve_seed": curve_seed, "seeds": [seeds[0], seeds[-1]],
             "trial_cost": {"fixed_s": cost[0], "per_epoch_s": cost[1]}, "pruners": results}
 
 
@@ -423,14 +428,17 @@ def main() -> int:
     parser.add_argument("--option", action="append", metavar="KEY=VALUE", help="digits: an option of reinforce")
     parser.add_argument("--prune-seeds", type=int, nargs="+", default=[0, 1, 2], help="prune: the searches' seeds")
     parser.add_argument("--prune-trials", type=int, default=24, help="prune, simulate: trials per search")
-    parser.add_argument("--epochs", type=int, default=5, help="prune: the script's --epochs (simulate: the table's 5)")
+    parser.add_argument("--epochs", type=int, help="prune: the script's --epochs (default: the table's recipe)")
     parser.add_argument("--pruners", nargs="+", default=["none", "hyperband", "median"], help="prune: none first")
     parser.add_argument("--sim-seeds", type=int, default=100, help="simulate: how many seeds")
     parser.add_argument("--sim-first-seed", type=int, default=0, help="simulate: the first seed")
     parser.add_argument("--fixed-s", type=float, default=FIXED_S, help="simulate: seconds per trial besides its epochs")
     parser.add_argument("--epoch-s", type=float, default=EPOCH_S, help="simulate: seconds per epoch")
+    parser.add_argument("--table", metavar="PATH", help="digits, prune, simulate: the digits table (default: "
+                        "benchmarks/data/digits.csv)")
     parser.add_argument("--json", metavar="PATH", help="add the sections' numbers to this file")
     args = parser.parse_args()
+    args.table = args.table or str(_table().TABLE)
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -62,6 +62,12 @@ def signature(choice: dict[str, Any]) -> str:
     return " | ".join(parts)
 
 
+def recipe(epochs: int | str | None = None) -> list[str]:
+    """The script's arguments besides `--seed`: ARGS, then `--epochs EPOCHS` when given (the
+    script reads the last `--epochs`)."""
+    return [*ARGS, *(["--epochs", str(epochs)] if epochs else [])]
+
+
 def command(jobs: int) -> list[str]:
     """The `nas-annotate table` command line of `build`, paths relative to the repository's root."""
     return [
@@ -110,7 +116,7 @@ def snapshot(source: str) -> int:
         copy = Path(work) / "digits.db"
         copy.write_bytes(temporary.read_bytes())
         options = TableOptions(str(SCRIPT), ARGS, SEEDS, storage=f"sqlite:///{copy}", output=str(TABLE))
-        table = export(options, _space().fingerprint())
+        table, _ = export(options, _space().fingerprint())  # no training runs in the copy
     table.write(str(TABLE))
     os.replace(temporary, DATABASE)
     print(f"{DATABASE}: a copy of {source} without its {len(unfinished)} unfinished or failed trial(s)")

@@ -1,11 +1,12 @@
 """Every benchmark in one table: runs each one in a subprocess, then rewrites benchmarks/README.md.
 
-    .venv/bin/python benchmarks/table.py [--quick]
+    .venv/bin/python benchmarks/table.py [--quick] [--table PATH]
 
 About 7 minutes on two CPU cores, most of it bench_search; `--quick` (fewer runs, seeds and
 steps, 3 search trials) about 3.  Each benchmark's own output goes by as it runs; its key
-numbers come back through its `--json PATH` option.  The README is replaced only once every
-benchmark has succeeded.
+numbers come back through its `--json PATH` option.  The benchmarks that read the digits table
+are given `--table PATH` (default benchmarks/data/digits.csv), and the README's section on the
+table describes it.  The README is replaced only once every benchmark has succeeded.
 """
 
 from __future__ import annotations
@@ -230,16 +231,17 @@ def strategies_rows(r: dict[str, Any]) -> list[Row]:
             f"`random` {random:.4f}", f"{entry['median'] - random:+.4f}", "≥ `random`" if name == "reinforce" else "—",
             met(entry["median"] >= random) if name == "reinforce" else "—",
         ))
-    rows.append(Row("bench_strategies", "the digits table's noise: how far an architecture's accuracy on seed 0 is from "
-                    "seed 1's (median over the table; over its top quarter)", f"{floor['median']:.4f}; {floor['top_quarter_median']:.4f}", "—", "—", "—", "—"))
+    rows.append(Row("bench_strategies", "the digits table's noise: how far an architecture's accuracy on one seed is from "
+                    "another's (median over the table's architectures and pairs of seeds; over its top quarter)",
+                    f"{floor['median']:.4f}; {floor['top_quarter_median']:.4f}", "—", "—", "—", "—"))
     simulated = r["simulate"]
     pruners = simulated["pruners"]
     seeds = simulated["seeds"][1] - simulated["seeds"][0] + 1
     for name in ("hyperband", "median"):
         entry = pruners[name]
         rows.append(Row(
-            "bench_strategies", f"`--prune {name}` simulated on the digits table's curves, tpe, {simulated['trials']} trials × 5 "
-            f"epochs, {seeds} seeds: best table accuracy (median; seeds as good as without pruning), modelled time",
+            "bench_strategies", f"`--prune {name}` simulated on the digits table's curves, tpe, {simulated['trials']} trials × "
+            f"{simulated['epochs']} epochs, {seeds} seeds: best table accuracy (median; seeds as good as without pruning), modelled time",
             f"{entry['best_median']:.4f} ({entry['as_good']}/{seeds})", f"no pruning {pruners['none']['best_median']:.4f}",
             f"{entry['wall_ratio']:.2f}× time (epochs {entry['epochs_ratio']:.2f}×)", "—", "—",
         ))
@@ -254,6 +256,7 @@ def prune_rows(r: dict[str, Any]) -> list[Row]:
     seeds = len(base)
     without = (f"no pruning {statistics.median(b['best_table'] for b in base.values()):.4f}, "
                f"{statistics.median(b['wall_s'] for b in base.values()):.0f} s")
+    training = f"{prune['epochs']} epochs" if prune["epochs"] else f"`-- {' '.join(prune['script_args'])}`"
     rows = []
     for name, entry in summary.items():
         if name == "none":
@@ -263,12 +266,48 @@ def prune_rows(r: dict[str, Any]) -> list[Row]:
         goal = f"as good a best, ≤ {prune['goal_ratio']}× time" if primary else "—"
         reached = entry["as_good"] == entry["seeds"] and entry["wall_ratio"] <= prune["goal_ratio"]
         rows.append(Row(
-            "bench_strategies", f"`--prune {name}` on digits for real, tpe, {prune['trials']} trials × {prune['epochs']} epochs: "
+            "bench_strategies", f"`--prune {name}` on digits for real, tpe, {prune['trials']} trials × {training}: "
             f"table accuracy of the best found (median of {seeds} seeds; {entry['as_good']} as good as without), wall time",
             f"{entry['best_table']:.4f}, {wall:.0f} s", without, f"{entry['wall_ratio']:.2f}× time (epochs {entry['epochs_ratio']:.2f}×)",
             goal, met(reached) if primary else "—",
         ))
     return rows
+
+
+def compare_rows(r: dict[str, Any]) -> list[Row]:
+    """bench_compare: `nas-annotate compare`'s wall time on the digits table, its strategies, the table's noise."""
+    runs = f"{len(r['strategies'])} strategies × {r['seeds']} seeds × {r['trials']} trials"
+    rows = [
+        Row("bench_compare", f"`nas-annotate compare` on the digits table, {runs} (simulated): wall time",
+            f"{r['wall_s']:.1f} s", "—", "—", f"≤ {r['goal_s']:g} s (2 cores)", met(r["wall_s"] <= r["goal_s"])),
+        Row("bench_compare", "the training time those runs simulate (each run's clock at its last trial, summed) per wall second",
+            f"{r['simulated_per_wall_s']:,.0f} s", "—", "—", "—", "—"),
+    ]
+    lines = {line["strategy"]: line for line in r["summary"]}
+    random = lines["random"]
+    for name, line in lines.items():
+        if name == "random":
+            continue
+        rows.append(Row(
+            "bench_compare", f"`{name}` on the digits table: best value of {r['trials']} trials (median of {r['seeds']} seeds), "
+            "the percentile of its architecture in the table (mean)", f"{line['best_median']:.4f} (pct {line['percentile']:.1f})",
+            f"`random` {random['best_median']:.4f} (pct {random['percentile']:.1f})", f"{line['best_median'] - random['best_median']:+.4f}",
+            "—", "—",
+        ))
+    for pair in r["noise_floor"]:
+        a, b = pair["seeds"]
+        rows.append(Row(
+            "bench_compare", f"the table's noise floor, seeds {a} and {b} ({pair['architectures']} architectures): Kendall τ; "
+            "median \\|difference\\|", f"{_figure(pair['tau'])}; {_figure(pair['median_difference'])}", "—", "—",
+            f"τ ≥ {digits_table.GOAL_TAU}; ≤ {digits_table.GOAL_GAP} (issue 23)",
+            met(pair["tau"] is not None and pair["median_difference"] is not None
+                and pair["tau"] >= digits_table.GOAL_TAU and pair["median_difference"] <= digits_table.GOAL_GAP),
+        ))
+    return rows
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 # long benchmarks whose committed data the table shows instead of running them: name -> (data, rows)
@@ -306,7 +345,9 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], lis
     "bench_strategies": (["overhead", "digits", "simulate"],
                          ["overhead", "digits", "simulate", "--trials", "100", "--runs", "3", "--seeds", "10", "--sim-seeds", "20"],
                          strategies_rows),
+    "bench_compare": ([], [], compare_rows),
 }
+TABLED = ("bench_pareto", "bench_strategies", "bench_compare")  # given --table
 
 INTRO = """\
 # Benchmarks
@@ -327,6 +368,7 @@ writes its key numbers).  Run them with the `bench` extra installed:
 | `bench_search.py` | the digits search end to end, under Keras Tuner's `RandomSearch` (a hand-written hypermodel) and under `nas-annotate search --sampler random`, same budget and training: wall time per trial | ≤ 1.1× Keras Tuner's |
 | `bench_pictures.py` | `nas-annotate draw` of the ENAS macro spaces (5 and 12 layers) to SVG, a new process each time (median); `nas-annotate dashboard`'s first page of a 1,000-trial study made as `search` makes them (pictures and notes attached), from a fresh server, in headless Chromium where installed | draw ≤ 300 ms; the first page ≤ 2 s |
 | `bench_oneshot.py` | darts, enas, tpe, evolution and random searching the digits space for real (several seeds), each judged by the digits table at TPE-8's wall time: the table accuracy and percentile of the architecture returned, and enas's Kendall τ between its shared-weight scores and the table. About 40 minutes: its rows come from the committed run in `benchmarks/data/oneshot.json` (command and machine inside), not rerun by `table.py` | darts and enas: ≥ TPE-8's accuracy (median), in the top quarter, within TPE-8's time; enas τ ≥ 0.3 |
+| `bench_compare.py` | `nas-annotate compare` of `random`, `tpe`, `evolution` and `reinforce` on the digits table, 10 seeds × 40 trials each (every trial looked up, none trained), end to end in a subprocess: its wall time, the training time it simulates per wall second, each strategy's best value and the percentile of its architecture, beside the table's noise floor (seed against seed) | ≤ 60 s on 2 cores; the noise floor: τ ≥ 0.7, median \\|difference\\| ≤ 0.03 (issue 23) |
 | `bench_strategies.py` | search strategies as plug-ins (issue 22): a random strategy written in our black-box protocol, found as `PATH.py:NAME`, against the built-in `random` (ask + tell on a SQLite study in process, and `search` of examples/toy end to end, interleaved); `reinforce`, `tpe` and `evolution` against `random` on the digits table (best table accuracy of 40 trials over 20 seeds, no training), beside the table's noise; `--prune median` and `hyperband` on the table's epoch-by-epoch curves (many seeds, time modelled from the real runs' trial cost). Its `prune` section, real searches of digits with and without pruning (about 16 minutes), comes from the committed run in `benchmarks/data/strategies.json`, not rerun by `table.py` | a plug-in ≤ 5 ms per trial above the built-in; `reinforce` ≥ `random`; `--prune hyperband`: as good a best as without pruning in ≤ 0.6× the time |
 
 Timings on a shared 2-core VM vary by ±20–30% between runs; a goal missed by less than that is
@@ -374,11 +416,11 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
-def render(rows: list[Row], command: str, started: datetime, minutes: float, load: str) -> str:
+def render(rows: list[Row], command: str, started: datetime, minutes: float, load: str, table: str) -> str:
     lines = [INTRO, "## Results", "", "| benchmark | measurement | value | baseline | ratio | goal | met? |",
              "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += ["", digits_table.summary().rstrip("\n")]
+    lines += ["", digits_table.summary(table).rstrip("\n")]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in machine()]
     lines.append(f"| load average before the run | {load} (1, 5, 15 min) |")
@@ -401,6 +443,7 @@ def write_atomically(path: Path, text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a ~3-minute table: fewer runs, 3 search trials")
+    parser.add_argument("--table", default=str(digits_table.TABLE), metavar="PATH", help="the digits table (default: benchmarks/data/digits.csv)")
     args = parser.parse_args()
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -408,7 +451,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nas-annotate-table-") as work:
         for name, (full, quick, to_rows) in BENCHMARKS.items():
             out = os.path.join(work, f"{name}.json")
-            command = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full), "--json", out]
+            table = ["--table", args.table] if name in TABLED else []
+            command = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full), *table, "--json", out]
             print(f"\n=== {' '.join(command[1:-2])}", flush=True)
             began = time.perf_counter()
             if subprocess.run(command, cwd=HERE.parent, check=False).returncode:
@@ -418,8 +462,8 @@ def main() -> None:
     for name, (data, to_rows) in RECORDED.items():
         if data.exists():
             rows += to_rows(json.loads(data.read_text()))
-    shown = ".venv/bin/python benchmarks/table.py" + (" --quick" if args.quick else "")
-    text = render(rows, shown, started, (time.perf_counter() - clock) / 60, load)
+    shown = " ".join([".venv/bin/python benchmarks/table.py", *sys.argv[1:]])
+    text = render(rows, shown, started, (time.perf_counter() - clock) / 60, load, args.table)
     write_atomically(README, text)
     print(f"\nwrote {README}")
 
