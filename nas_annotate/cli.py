@@ -398,6 +398,8 @@ def table_command(
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[-- ARGS...]")
 @click.option("-s", "--sampler", "samplers", multiple=True, required=True, metavar="NAME",
               help="A strategy to compare (repeatable): a built-in, an installed one, MODULE:NAME or PATH.py:NAME.")
+@click.option("--sampler-option", "sampler_options", multiple=True, metavar="NAME.KEY=VALUE",
+              help="An option of one strategy, by its name in the results (evolution, gdas, enas#2 for the second enas); repeatable.")
 @click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True, metavar="N", help="Runs per strategy, seeded 0..N-1.")
 @click.option("-n", "--trials", type=click.IntRange(min=1), help="Trials per run (default 20).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
@@ -412,7 +414,8 @@ def table_command(
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def compare_command(
-    script: str, args: tuple[str, ...], samplers: tuple[str, ...], seeds: int, trials: int | None, budget: float | None,
+    script: str, args: tuple[str, ...], samplers: tuple[str, ...], sampler_options: tuple[str, ...], seeds: int,
+    trials: int | None, budget: float | None,
     table: str | None, out: str | None, jobs: int, direction: str, space: tuple[str, ...], progress: bool | None, quiet: bool,
 ) -> None:
     """Run every --sampler on SCRIPT with N seeds and compare them: DIR/runs.csv (every
@@ -434,7 +437,9 @@ def compare_command(
 
     if tuple(args[:1]) == ("--",):
         args = args[1:]
-    options = CompareOptions(script, samplers, args, seeds, trials, budget, table, out, jobs, direction, space, progress, quiet)
+    options = CompareOptions(
+        script, samplers, args, sampler_options, seeds, trials, budget, table, out, jobs, direction, space, progress, quiet,
+    )
     try:
         result = compare(options)
     except (StrategyProblem, TableProblem) as exc:

@@ -240,3 +240,19 @@ def test_search_budget_starts_no_trial_after_it(tmp_path):
     outcome = search(Options(script=str(trial), args=("--sleep", "0.4"), sampler="random", trials=50, budget=1.0,
                              out=str(tmp_path / "out"), quiet=True))
     assert 2 <= outcome.finished <= 4
+
+
+def test_options_of_one_strategy_by_its_name():
+    from nas_annotate.compare.driver import strategies
+    from nas_annotate.strategies.registry import StrategyProblem
+
+    options = CompareOptions(str(NOISY), ("evolution", "evolution", "enas"),
+                             sampler_options=("evolution#2.population=4", "enas.policy=uniform"))
+    found = [(name, settings) for _, _, settings, name in strategies(options)]
+    assert found == [("evolution", {"population": 10}), ("evolution#2", {"population": 4}),
+                     ("enas", {"paths": 20, "policy": "uniform"})]
+    for bad in ("population=4", "tpe.x=1", "evolution.population"):
+        with pytest.raises(StrategyProblem, match="write NAME.KEY=VALUE, NAME one of the strategies compared"):
+            strategies(CompareOptions(str(NOISY), ("evolution",), sampler_options=(bad,)))
+    with pytest.raises(StrategyProblem, match="popsize"):
+        strategies(CompareOptions(str(NOISY), ("evolution",), sampler_options=("evolution.popsize=4",)))

@@ -32,20 +32,30 @@ class Comparison:
 
 
 def strategies(options: CompareOptions) -> list[tuple[str, Strategy, dict[str, Any], str]]:
-    """Each `--sampler` as (spec, strategy, its options, its name in the results); a
-    StrategyProblem for one that cannot be found or made."""
+    """Each `--sampler` as (spec, strategy, its options, its name in the results: `evolution`,
+    `gdas` for `.../gdas.py:Gdas`, `enas#2` for the second enas); a StrategyProblem for one that
+    cannot be found or made, or an option for no strategy of the comparison."""
     from ..search.options import Options
     from ..search.samplers import resolve
     from ..search.supernet_search import label
+    from ..strategies.registry import StrategyProblem, parse_options
 
-    found = []
-    names: list[str] = []
+    named: list[tuple[str, Strategy, str]] = []
     for spec in options.samplers:
-        strategy, settings = resolve(Options(script=options.script, sampler=spec))
+        strategy = resolve(Options(script=options.script, sampler=spec))[0]
         name = label(strategy)
-        if name in names:
-            name = f"{name}#{sum(1 for n in names if n.partition('#')[0] == name) + 1}"
-        names.append(name)
+        same = sum(1 for _, _, other in named if other.partition("#")[0] == name)
+        named.append((spec, strategy, f"{name}#{same + 1}" if same else name))
+    given: dict[str, list[str]] = {}
+    for item in options.sampler_options:
+        name, dot, rest = item.partition(".")
+        if not dot or "=" not in rest or name not in [n for _, _, n in named]:
+            names = ", ".join(n for _, _, n in named)
+            raise StrategyProblem(f"--sampler-option {item!r}: write NAME.KEY=VALUE, NAME one of the strategies compared ({names})")
+        given.setdefault(name, []).append(rest)
+    found = []
+    for spec, _, name in named:
+        strategy, settings = resolve(Options(script=options.script, sampler=spec, sampler_options=parse_options(given.get(name, []))))
         found.append((spec, strategy, settings, name))
     return found
 

@@ -25,6 +25,7 @@ class CompareOptions:
     script: str
     samplers: tuple[str, ...]
     args: tuple[str, ...] = ()
+    sampler_options: tuple[str, ...] = ()  # NAME.KEY=VALUE: an option of the strategy named NAME in the results
     seeds: int = DEFAULT_SEEDS
     trials: int | None = None
     budget: float | None = None  # seconds: simulated with a table, of wall time without
