@@ -256,3 +256,30 @@ def test_options_of_one_strategy_by_its_name():
             strategies(CompareOptions(str(NOISY), ("evolution",), sampler_options=(bad,)))
     with pytest.raises(StrategyProblem, match="popsize"):
         strategies(CompareOptions(str(NOISY), ("evolution",), sampler_options=("evolution.popsize=4",)))
+
+
+def test_minimize_a_partial_table_and_a_strategy_that_raises(wide, tmp_path):
+    script, table = wide
+    table.entries = table.entries[:100]
+    table.write(str(tmp_path / "partial.csv"))
+    notes: list[str] = []
+    options = CompareOptions(str(script), ("random",), seeds=2, trials=30, table=str(tmp_path / "partial.csv"),
+                             out=str(tmp_path / "out"), direction="minimize")
+    result = compare(options, echo=notes.append)
+    assert any("the table has values for 100 of the space's 125 architectures" in note for note in notes)
+    for run in result.runs:
+        values = [p.value for p in run.points if p.value is not None]
+        assert run.bests(-1.0)[-1] == min(values) and any(p.value is None for p in run.points)
+    plugin = tmp_path / "broken.py"
+    plugin.write_text(
+        "from nas_annotate.strategies import BlackBoxStrategy\n\n\n"
+        "class Broken(BlackBoxStrategy):\n"
+        "    def ask(self, history):\n"
+        "        if len(history) == 3:\n"
+        "            raise RuntimeError('no idea')\n"
+        "        return self.space.random(self.rng)\n"
+    )
+    done = subprocess.run([NAS, "compare", str(script), "--table", str(tmp_path / "wide-table.csv"), "-s", f"{plugin}:Broken",
+                           "--seeds", "1", "-o", str(tmp_path / "b")], capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "broken, seed 0:" in done.stderr and "no idea" in done.stderr

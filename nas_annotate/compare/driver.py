@@ -93,6 +93,10 @@ def compare(options: CompareOptions, echo: Callable[[str], None] | None = None) 
     plan = f"{options.trial_count} trial(s)" if options.trial_count is not None else f"a budget of {options.budget:g} s"
     mode = f"on the table {options.table} (black-box runs simulated)" if table is not None else "training for real"
     say(f"nas-annotate compare: {len(chosen)} strateg{'y' if len(chosen) == 1 else 'ies'} × {options.seeds} seed(s), {plan} each, {mode}")
+    size = space.size()
+    if table is not None and size is not None and len(table.scored()) < size:
+        say(f"nas-annotate compare: note: the table has values for {len(table.scored()):,} of the space's {size:,} architectures; "
+            "a trial of another one fails")
     bar = _bar(options, len(chosen) * options.seeds)
     runs: list[Run] = []
     try:
