@@ -3,7 +3,7 @@
 A tabular benchmark, as NAS-Bench-201 is for its cell, built by `nas-annotate table`:
 
     python benchmarks/digits_table.py build [--jobs 2]     # train what is left (resumes)
-    python benchmarks/digits_table.py snapshot DATABASE    # a running build's database, here
+    python benchmarks/digits_table.py snapshot [DATABASE]  # a running build's database, to commit
     python benchmarks/digits_table.py info [--table PATH]  # size, quartiles, noise floor
     python benchmarks/digits_table.py lookup CHOICE.json [--table PATH]
     python benchmarks/digits_table.py summary [--table PATH]  # markdown, for benchmarks/README.md
@@ -16,9 +16,10 @@ depend on the thread settings):
         --jobs 2 -- ARGS
 
 that is one grid search per seed (studies `train-seed0`, `-seed1`, `-seed2`), the script given
-ARGS and `--seed S`. A build writes its database as it goes: run it in another checkout (a git
-worktree), and `snapshot` that checkout's benchmarks/data/digits.db into this one to commit it,
-with the CSV of what has finished so far; a later `build` resumes from the committed database.
+ARGS and `--seed S`. A build writes its database as it goes, so commit a `snapshot` of it: by
+default of this checkout's benchmarks/data/digits.db, which is then staged in git (the file
+stays the build's); of another checkout's, which replaces this one's. Either way with the CSV
+of what has finished so far; a later `build` resumes from the committed database.
 
 Other benchmarks read the table through `read`, `load_table` and `curves`; each takes `--table
 PATH` (default benchmarks/data/digits.csv), a table of this space in `nas-annotate table`'s format.
@@ -30,12 +31,13 @@ import argparse
 import functools
 import os
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from nas_annotate.tabular.table import Table
@@ -77,26 +79,50 @@ def command(jobs: int) -> list[str]:
     ]
 
 
-def build(jobs: int) -> int:
+def build(jobs: int) -> NoReturn:
+    """Become the `nas-annotate table` process (so that an interrupt reaches it as it is)."""
     env = {**os.environ, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
     line = command(jobs)
     print(f"TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 {shlex.join(line)}", file=sys.stderr, flush=True)
-    return subprocess.call([NAS, *line[1:]], cwd=ROOT, env=env)
+    os.chdir(ROOT)
+    os.execve(NAS, [NAS, *line[1:]], env)
 
 
 def snapshot(source: str) -> int:
-    """A consistent copy of a build's database (one being written too) as benchmarks/data/digits.db,
-    without its unfinished and failed (interrupted) trials, so that resuming the grid trains
-    their architectures again; and the table of what it holds as benchmarks/data/digits.csv."""
+    """A consistent copy of a build's database (one being written too) without its unfinished
+    and failed (interrupted) trials, so that resuming the grid trains their architectures again,
+    as benchmarks/data/digits.db; and the table of what it holds as benchmarks/data/digits.csv.
+    When the build runs in this checkout (`source` is that file), the copy is staged in git
+    instead, and the build's own file is left to it."""
     from nas_annotate.tabular.build import TableOptions, export
 
-    if DATABASE.exists() and os.path.samefile(source, DATABASE):
-        print(f"{source} is this checkout's own database: snapshot a build running elsewhere (its database is "
-              "written while it runs)", file=sys.stderr)
-        return 2
+    live = DATABASE.exists() and os.path.samefile(source, DATABASE)
     DATA.mkdir(parents=True, exist_ok=True)
-    temporary = DATABASE.with_suffix(".tmp")
-    reader, writer = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(temporary)
+    with tempfile.TemporaryDirectory(prefix=".snapshot-", dir=DATA) as work:
+        copy, scratch = Path(work) / "digits.db", Path(work) / "export.db"
+        dropped = _clean_copy(source, copy)
+        shutil.copyfile(copy, scratch)  # optuna leaves a database it opens in WAL mode: the table is read from another copy
+        options = TableOptions(str(SCRIPT), ARGS, SEEDS, storage=f"sqlite:///{scratch}", output=str(TABLE))
+        table, _ = export(options, _space().fingerprint())  # no training runs in the copy
+        table.write(str(TABLE))
+        if live:
+            git = ["git", "-C", str(ROOT)]
+            blob = subprocess.run([*git, "hash-object", "-w", str(copy)], capture_output=True, text=True, check=True).stdout.strip()
+            subprocess.run([*git, "update-index", "--add", "--cacheinfo", f"100644,{blob},{DATABASE.relative_to(ROOT)}"], check=True)
+            print(f"{DATABASE}: staged in git, a copy without its {dropped} unfinished or failed trial(s) (the running "
+                  f"build's file stays as it is): commit it with {TABLE.relative_to(ROOT)}")
+        else:
+            os.replace(copy, DATABASE)
+            print(f"{DATABASE}: a copy of {source} without its {dropped} unfinished or failed trial(s)")
+    print(f"{TABLE}: {len(table.entries)} architectures; " + ", ".join(
+        f"seed {seed}: {sum(seed in e.values for e in table.entries)}" for seed in table.seeds))
+    return 0
+
+
+def _clean_copy(source: str, target: Path) -> int:
+    """Back `source` up to `target` (SQLite's online backup: consistent while it is written), drop
+    the trials that did not complete or get pruned, and compact it; how many were dropped."""
+    reader, writer = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(target)
     try:
         reader.backup(writer)
         unfinished = [row[0] for row in writer.execute("SELECT trial_id FROM trials WHERE state NOT IN ('COMPLETE', 'PRUNED')")]
@@ -112,17 +138,7 @@ def snapshot(source: str) -> int:
     finally:
         reader.close()
         writer.close()
-    with tempfile.TemporaryDirectory(prefix="digits-snapshot-") as work:  # optuna leaves its copy in WAL mode
-        copy = Path(work) / "digits.db"
-        copy.write_bytes(temporary.read_bytes())
-        options = TableOptions(str(SCRIPT), ARGS, SEEDS, storage=f"sqlite:///{copy}", output=str(TABLE))
-        table, _ = export(options, _space().fingerprint())  # no training runs in the copy
-    table.write(str(TABLE))
-    os.replace(temporary, DATABASE)
-    print(f"{DATABASE}: a copy of {source} without its {len(unfinished)} unfinished or failed trial(s)")
-    print(f"{TABLE}: {len(table.entries)} architectures; " + ", ".join(
-        f"seed {seed}: {sum(seed in e.values for e in table.entries)}" for seed in table.seeds))
-    return 0
+    return len(unfinished)
 
 
 @functools.cache
@@ -238,8 +254,8 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("build", help="train what is left of the table (resumes)")
     run.add_argument("--jobs", type=int, default=2, help="trainings at once (default 2)")
-    copy = commands.add_parser("snapshot", help="copy a running build's database here, and write its table so far")
-    copy.add_argument("database", help="the build's benchmarks/data/digits.db, in another checkout")
+    copy = commands.add_parser("snapshot", help="a running build's database to commit, and its table so far")
+    copy.add_argument("database", nargs="?", default=str(DATABASE), help="the build's database (default: %(default)s)")
     shown = {name: commands.add_parser(name, help=text) for name, text in (
         ("info", "nas-annotate table --info"), ("lookup", "nas-annotate table --lookup"),
         ("summary", "the table in figures, markdown"))}
@@ -248,7 +264,7 @@ def main() -> int:
         sub.add_argument("--table", default=str(TABLE), metavar="PATH", help="default: benchmarks/data/digits.csv")
     args = parser.parse_args()
     if args.command == "build":
-        return build(args.jobs)
+        build(args.jobs)
     if args.command == "snapshot":
         return snapshot(args.database)
     if args.command == "info":
