@@ -157,11 +157,12 @@ def test_the_files_and_the_summary(wide, tmp_path):
     out = tmp_path / "out"
     done = subprocess.run(
         [NAS, "compare", str(script), "--table", str(tmp_path / "wide-table.csv"), "-s", "random", "-s", "evolution",
-         "-s", "reinforce", "--seeds", "3", "-n", "8", "-o", str(out)],
+         "-s", "reinforce", "--seeds", "3", "-n", "8", "-o", str(out), "--progress"],
         capture_output=True, text=True,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("| strategy | seeds | trials | best (mean ± SE) |")
+    assert "9/9 [" in done.stderr and "run/s" in done.stderr  # the progress bar, over the 3 × 3 runs
     assert done.stdout.count("\n| random | 3 | 8 |") == 1 and "| reinforce | 3 | 8 |" in done.stdout
     with open(out / "runs.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
