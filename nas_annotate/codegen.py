@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Union
 
 from .choice import Decision
-from .model import Annotation, Call, Expression, Hyperparameter, MutableLayer, Region, Report
+from .model import Annotation, Call, Expression, Hyperparameter, MutableLayer, Region, Report, TrainingUpdate
 from .source import Source
 
 TEMP = "_nas_annotate_"
@@ -202,6 +202,15 @@ def report_statement(report: Report, standalone: bool) -> str:
     return f"{function}({report.value.label})"
 
 
+def update_statement(update: TrainingUpdate) -> str:
+    """Python for a training update in the supernet form: the net acts there. NNI's TF1
+    keywords are named, not evaluated."""
+    args = [f"validation_data=({update.validation.label})"] if update.validation is not None else []
+    if update.unused:
+        args.append(f"unused={update.unused!r}")
+    return f"{RUNTIME}.training_update({', '.join(args)})"
+
+
 def param_value(param: Hyperparameter, decision: float | None) -> str:
     """The expression replacing a hyperparameter's value: for `decision` (an option's index, or
     the number), or asking the runtime when it is None. Always in parentheses."""
@@ -297,6 +306,8 @@ def expand_annotations(
         statements += [report_statement(report, decide is not None) for report in annotation.reports]
         if annotation.kind == "get_next_parameter":
             statements.append("None" if decide else f"{RUNTIME}.get_next_parameter()")
+        if annotation.update is not None:
+            statements.append(update_statement(annotation.update) if supernet else "None")
         replacements.append((annotation.region, annotation.indent, statements or ["pass"]))
         for param in annotation.params:
             value = param_value(param, decide(param) if decide else None)  # type: ignore[arg-type]

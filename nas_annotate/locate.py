@@ -27,8 +27,9 @@ MARKERS = (
     "@nni.variable",
     "@nni.function_choice",
     "@nni.get_next_parameter",
+    "@nni.training_update",
 )
-_NAMES = r"(mutable_layers?|report_intermediate_result|report_final_result|variable|function_choice|get_next_parameter)(?!\w)"
+_NAMES = r"(mutable_layers?|report_intermediate_result|report_final_result|variable|function_choice|get_next_parameter|training_update)(?!\w)"
 MARKER_RE = re.compile(r"\s*@nni\." + _NAMES)
 # at the start of a line, whichever its line break (a lone "\r" ends a line too)
 _COMMENT_CANDIDATE = re.compile(r"(?:^|(?<=\r))([ \t\f]*)#[ \t]*@nni\." + _NAMES, re.M)
@@ -42,6 +43,7 @@ KINDS = {
     "variable": "variable",
     "function_choice": "function_choice",
     "get_next_parameter": "get_next_parameter",
+    "training_update": "training_update",
 }
 # the kinds that annotate the statement after them
 TARGETED = ("variable", "function_choice")

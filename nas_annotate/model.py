@@ -181,10 +181,21 @@ class Region:
 
 
 @dataclass(frozen=True)
+class TrainingUpdate:
+    """`@nni.training_update(...)`, placed after a training step of the script's own loop:
+    where one-shot search acts in it. `validation` is the `validation_data=` given; `unused`
+    names NNI 1's TF1 keywords given (`tf`, `session`, `loss`, `feed_dict`), taken and unused."""
+
+    validation: Expression | None
+    unused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Annotation:
     """One annotation in a file (a string statement or a comment block): its `kind`
-    ('mutable_layer', 'report', 'variable', 'function_choice' or 'get_next_parameter') and what
-    it declares: its layers, its report or its hyperparameter."""
+    ('mutable_layer', 'report', 'variable', 'function_choice', 'get_next_parameter' or
+    'training_update') and what it declares: its layers, its report, its hyperparameter or its
+    training update."""
 
     kind: str
     form: str
@@ -194,4 +205,5 @@ class Annotation:
     layers: tuple[MutableLayer, ...] = ()
     reports: tuple[Report, ...] = ()
     params: tuple[Hyperparameter, ...] = ()
+    update: TrainingUpdate | None = None
 

@@ -141,6 +141,9 @@ class _Parser:
         i = match.end()
         while self.text.startswith((" ", "\t"), i):
             i += 1
+        if not self.text.startswith("(", i) and name == "training_update" and not self.text[i:].strip():
+            bare = ast.parse(f"{name}()", mode="eval").body  # NNI's own spelling: no arguments, no parentheses
+            return ParsedBody([], len(self.text), self.errors, FieldValue(name, match.start(1), name, bare, match.start(1)))
         if not self.text.startswith("(", i):
             self.error(i, f"expected '(' after @nni.{name}")
             return ParsedBody([], len(self.text), self.errors)

@@ -11,7 +11,7 @@ from .locate import locate_tree
 from .model import Annotation, Hyperparameter, MutableLayer, Pos, Region
 from .parse import parse_body
 from .source import Source
-from .validate import build_layer, build_next_parameter, build_param, build_report, duplicate_keys
+from .validate import build_layer, build_next_parameter, build_param, build_report, build_training_update, duplicate_keys
 
 
 @dataclass
@@ -66,12 +66,15 @@ def _analyse(source: Source, module: str) -> Analysis:
                 layers.append(layer)
         reports = []
         params = []
+        update = None
         if parsed.call is not None and raw.kind == "report":
             report = build_report(parsed.call, raw.body, errors)
             if report is not None:
                 reports.append(report)
         elif parsed.call is not None and raw.kind == "get_next_parameter":
             build_next_parameter(parsed.call, raw.body, errors)
+        elif parsed.call is not None and raw.kind == "training_update":
+            update = build_training_update(parsed.call, raw.body, errors)
         elif parsed.call is not None:
             param = build_param(parsed.call, raw.body, source, module, raw.scope, raw.target, errors)
             if param is not None:
@@ -82,7 +85,7 @@ def _analyse(source: Source, module: str) -> Analysis:
             last = raw.body.pos(max(parsed.end - 1, 0)).line
             region = Region(region.line, region.col, last, len(source.line(last)))
         annotations.append(
-            Annotation(raw.kind, raw.form, region, raw.indent, raw.scope, tuple(layers), tuple(reports), tuple(params))
+            Annotation(raw.kind, raw.form, region, raw.indent, raw.scope, tuple(layers), tuple(reports), tuple(params), update)
         )
     keyed = [item for annotation in annotations for item in (*annotation.layers, *annotation.params)]
     problems = duplicate_keys(keyed) + _overlaps([p for a in annotations for p in a.params])

@@ -201,6 +201,14 @@ def _no_choice(key: str, allowed: str, where: str) -> ChoiceError:
     )
 
 
+def training_update(validation_data: Any = None, unused: tuple[str, ...] = ()) -> None:
+    """`@nni.training_update(...)` in the supernet form, after a training step of the script's
+    own loop: the one-shot strategy acts there (`Net.training_update`). Only the supernet form
+    calls it; without a supernet it does nothing."""
+    if _state.supernet is not None:
+        _state.supernet.training_update(validation_data, unused, _where())
+
+
 def get_next_parameter() -> dict[str, Any]:
     """`@nni.get_next_parameter()`: look for the choice now (as a layer would) and return it
     as a mapping, {} when there is none."""

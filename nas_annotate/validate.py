@@ -11,7 +11,9 @@ from typing import Any, Sequence
 
 from .choice import BOUNDED, DISTRIBUTIONS, FUNCTION_CHOICE
 from .locate import Body
-from .model import Argument, Call, Expression, Hyperparameter, MutableLayer, Option, Pos, Region, Report, is_reference, label, quote
+from .model import (
+    Argument, Call, Expression, Hyperparameter, MutableLayer, Option, Pos, Region, Report, TrainingUpdate, is_reference, label, quote,
+)
 from .parse import Draft, FieldValue
 from .source import Source
 
@@ -555,6 +557,38 @@ def _scope_bound(node: ast.expr) -> str | None:
         if not isinstance(inner, ast.Lambda):
             stack.extend(ast.iter_child_nodes(inner))
     return None
+
+
+UPDATE_KEYWORDS = ("validation_data",)
+NNI_TF1_KEYWORDS = ("tf", "session", "loss", "feed_dict")  # NNI 1's, for its TF1 one-shot modes
+
+
+def build_training_update(call: FieldValue, body: Body, errors: Errors) -> TrainingUpdate | None:
+    """`@nni.training_update(validation_data=(x, y))`: keywords only, `validation_data` and
+    NNI's TF1 keywords, each once; None when it is not that (errors say why)."""
+    b = _Builder(body, errors)
+    node = call.node
+    assert isinstance(node, ast.Call), "parse hands over calls"
+    before = len(errors)
+    known = UPDATE_KEYWORDS + NNI_TF1_KEYWORDS
+    for arg in node.args:
+        b.fail(call, arg, f"@nni.training_update takes keyword arguments only ({', '.join(known)}), not {quote(ast.unparse(arg))}")
+    seen: set[str] = set()
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            b.fail(call, keyword, f"@nni.training_update cannot unpack {quote(ast.unparse(keyword))}; name its keywords")
+        elif keyword.arg not in known:
+            close = difflib.get_close_matches(keyword.arg, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {quote(close[0])}?" if close else f" (it takes {', '.join(known)})"
+            b.fail(call, keyword, f"@nni.training_update has no keyword {quote(keyword.arg)}{hint}")
+        elif keyword.arg in seen:
+            b.fail(call, keyword, f"@nni.training_update is given {quote(keyword.arg)} twice")
+        seen.add(keyword.arg or "")
+    if len(errors) > before:
+        return None
+    given = {keyword.arg: keyword.value for keyword in node.keywords}
+    validation = b.expression(call, given["validation_data"]) if "validation_data" in given else None
+    return TrainingUpdate(validation, tuple(name for name in NNI_TF1_KEYWORDS if name in given))
 
 
 def build_next_parameter(call: FieldValue, body: Body, errors: Errors) -> None:

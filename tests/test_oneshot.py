@@ -151,8 +151,9 @@ def test_a_script_that_trains_no_model_is_one_clear_error(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].endswith(
-        "fit no Keras model built from its layers (it ran, and its layers were built, but nothing was trained); "
-        "search it with a black-box sampler (--sampler tpe, evolution, random or grid)"
+        "fit no Keras model built from its layers and reached no @nni.training_update (it ran, and its layers were "
+        'built, but nothing was trained): in a loop of your own, put """@nni.training_update""" after the training '
+        "step; or search it with a black-box sampler (--sampler tpe, evolution, random or grid)"
     )
     assert "the supernet pads them with zeros to 256" in done.stderr  # conv(ch=128), conv(ch=256), pool
 

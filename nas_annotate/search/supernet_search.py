@@ -96,9 +96,10 @@ def run_supernet(
         raise OneShotFailed(f"{options.script} built none of its mutable layers, so there is no supernet to search")
     if not state["trained"]:
         raise OneShotFailed(
-            f"one-shot search trains the supernet through the script's own keras.Model.fit, and {options.script} "
-            "fit no Keras model built from its layers (it ran, and its layers were built, but nothing was trained); "
-            "search it with a black-box sampler (--sampler tpe, evolution, random or grid)"
+            f"one-shot search trains the supernet through the script's own keras.Model.fit or its own loop, and "
+            f"{options.script} fit no Keras model built from its layers and reached no @nni.training_update (it ran, and "
+            "its layers were built, but nothing was trained): in a loop of your own, put \"\"\"@nni.training_update\"\"\" "
+            "after the training step; or search it with a black-box sampler (--sampler tpe, evolution, random or grid)"
         )
     atomic_write(state_path, (json.dumps(state, indent=1) + "\n").encode())
     return state, state_path

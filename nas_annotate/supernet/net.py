@@ -18,6 +18,7 @@ import heapq
 import math
 import os
 import random
+import sys
 import traceback
 from typing import Any, Callable, Iterator, Sequence
 
@@ -28,6 +29,7 @@ from .sites import Site, SupernetError, derive_inputs
 Path = dict[str, tuple[int, tuple[int, ...]]]
 Weights = dict[str, dict[str, list[float]]]
 RECALIBRATE = 8  # training batches that recompute BatchNorm statistics for a path before it is scored
+LOOP_EPOCH = 100  # a custom loop's training updates per history entry (the strategy's after_epoch)
 
 
 class Net:
@@ -60,6 +62,8 @@ class Net:
         self.scored = 0
         self._layers: Any = None
         self._compiled: tuple[Any, Any] | None = None
+        self.loop_updates = 0  # `@nni.training_update`s of the script's own loop
+        self._noted_unused = False
 
     # -- building: the runtime and the sites ----------------------------------------------
 
@@ -262,6 +266,44 @@ class Net:
             cut = int(len(x) * (1 - split))
             self.validation = (x[cut:], y[cut:] if y is not None else None)
             self.validation_from = "fit's validation_split"
+
+    def training_update(self, validation: Any, unused: tuple[str, ...], where: str) -> None:
+        """`@nni.training_update` after a training step of the script's own loop: the strategy's
+        calls after that batch and before the next, as `fit`'s callback makes them, and every
+        `LOOP_EPOCH` updates its end-of-epoch call (a history entry). The loop's model is found
+        once among the caller's variables (a Keras model holding the supernet's decisions);
+        `validation`, when given, is the validation data; NNI's TF1 keywords are noted once."""
+        if unused and not self._noted_unused:
+            self._noted_unused = True
+            keywords = ", ".join(f"{name}=" for name in unused)
+            self.notes.append(f"{where}note: {keywords} of @nni.training_update are NNI 1's TF1 keywords, taken and unused")
+        if validation is not None:
+            self.validation = (validation[0], validation[1] if len(validation) > 1 else None)
+            self.validation_from = "the validation_data of @nni.training_update"
+        if self.model is None:
+            self.model = self._loop_model(sys._getframe(2))
+        self.loop_updates += 1
+        self.after_batch()
+        if self.loop_updates % LOOP_EPOCH == 0:
+            self.after_epoch({})
+        self.before_batch()
+
+    def _loop_model(self, frame: Any) -> Any:
+        """The Keras model among `frame`'s variables (and their attributes) whose layers include
+        the supernet's decisions, or None."""
+        from ..counting import inner_layers
+
+        decisions = {id(layer) for layer in self.decisions()}
+        seen: set[int] = set()
+        candidates = list(frame.f_locals.values())
+        candidates += [value for owner in list(candidates) for value in getattr(owner, "__dict__", {}).values()]
+        for value in candidates:
+            if id(value) in seen or not hasattr(value, "_flatten_layers"):
+                continue
+            seen.add(id(value))
+            if any(id(layer) in decisions for layer in inner_layers(value)):
+                return value
+        return None
 
     def evaluating(self, x: Any, y: Any) -> None:
         """`model.evaluate` was called on (x, y): the validation data, unless fit gave some."""

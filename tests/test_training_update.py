@@ -1,0 +1,158 @@
+"""`@nni.training_update(...)`, NNI's statement after a training step of the script's own
+loop: the compiler's side. It does nothing in every form but the supernet's, where it calls
+the runtime (NNI's TF1 keywords named, not evaluated); every form keeps the line numbers;
+`freeze` removes it; `check` and `extract` know it; its mistakes are errors with a caret."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from nas_annotate.api import check, expand, extract
+from nas_annotate.codegen import expand_annotations
+from nas_annotate.lint import lint_files
+from nas_annotate.pipeline import analyse
+from nas_annotate.source import Source
+
+R = "__import__('nas_annotate.runtime').runtime"
+
+
+def src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def supernet_form(path) -> str:
+    source = Source.read(str(path))
+    return expand_annotations(source, analyse(source, "loop").annotations, None, supernet=True)
+
+
+CASES = [
+    pytest.param(
+        src('''
+            for x, y in data:
+                step(x, y)
+                """@nni.training_update"""
+        '''),
+        src('''
+            for x, y in data:
+                step(x, y)
+                R.training_update()
+        '''),
+        id="bare-as-nni-wrote-it",
+    ),
+    pytest.param(
+        src('''
+            for x, y in data:
+                step(x, y)
+                """@nni.training_update(validation_data=(val_x,
+                                                         val_y))"""
+        '''),
+        src('''
+            for x, y in data:
+                step(x, y)
+                R.training_update(validation_data=((val_x, val_y)))
+
+        '''),
+        id="validation-data-over-two-lines",
+    ),
+    pytest.param(
+        src('''
+            while True:
+                sess.run(train_op, feed_dict=feed)
+                # @nni.training_update(tf=tf, session=sess, loss=loss, feed_dict=feed)
+        '''),
+        src('''
+            while True:
+                sess.run(train_op, feed_dict=feed)
+                R.training_update(unused=('tf', 'session', 'loss', 'feed_dict'))
+        '''),
+        id="nni-tf1-keywords-are-named-not-evaluated",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "supernet"), CASES)
+def test_the_forms(tmp_path, source, supernet):
+    path = tmp_path / "loop.py"
+    path.write_text(source)
+    assert supernet_form(path) == supernet.replace("R.", R + ".")
+    nothing = "\n".join("None" if R in line else line for line in supernet_form(path).split("\n"))
+    nothing = nothing.replace(R, "")
+    for output in (expand(str(path), None).decode(), expand(str(path), json.dumps({})).decode()):
+        assert output.count("\n") == source.count("\n")
+        lines = output.split("\n")
+        for number, line in enumerate(source.split("\n")):
+            if "@nni" not in line and "val_y))" not in line:
+                assert lines[number] == line  # every other line where it was
+        assert "training_update" not in output  # it does nothing in these forms
+        compile(output, str(path), "exec")
+    compile(supernet_form(path), str(path), "exec")
+
+
+def test_check_extract_and_lint_know_it(tmp_path):
+    path = tmp_path / "loop.py"
+    path.write_text('for batch in data:\n    step(batch)\n    """@nni.training_update"""\n    # @nni.training_updat()\n')
+    typo = "'@nni.training_updat' is not an annotation, so this is left as it is; did you mean '@nni.training_update'?"
+    assert [(d.line, d.severity, d.message) for d in check([str(path)])] == [(4, "warning", typo)]  # only the typo
+    assert json.loads(extract([str(path)])) == {}
+    assert [w.message for w in lint_files([str(path)])] == [typo]
+
+
+def test_freeze_removes_it(tmp_path):
+    from nas_annotate.freeze import freeze
+
+    path = tmp_path / "loop.py"
+    path.write_text(src('''
+        def train(model, data):
+            for x, y in data:
+                step(x, y)
+                """@nni.training_update(validation_data=(vx, vy))"""
+            return model
+    '''))
+    assert freeze(str(path), "{}").decode() == src('''
+        def train(model, data):
+            for x, y in data:
+                step(x, y)
+            return model
+    ''')
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('"""@nni.training_update(data)"""\n',
+     [(1, 25, "@nni.training_update takes keyword arguments only (validation_data, tf, session, loss, feed_dict), not 'data'")]),
+    ('"""@nni.training_update(validaton_data=v)"""\n',
+     [(1, 25, "@nni.training_update has no keyword 'validaton_data'; did you mean 'validation_data'?")]),
+    ('"""@nni.training_update(steps=3)"""\n',
+     [(1, 25, "@nni.training_update has no keyword 'steps' (it takes validation_data, tf, session, loss, feed_dict)")]),
+    ('"""@nni.training_update(**kw)"""\n', [(1, 25, "@nni.training_update cannot unpack '**kw'; name its keywords")]),
+])
+def test_its_mistakes(tmp_path, source, expected):
+    path = tmp_path / "loop.py"
+    path.write_text(source)
+    assert [(d.line, d.col, d.message) for d in check([str(path)])] == expected
+
+
+def test_darts_from_a_custom_loop_with_training_updates(tmp_path):
+    """One-level darts from a tf.function loop over model.trainable_variables: the architecture
+    weights train with the others; the updates are the net's steps; NNI's session= is noted once."""
+    from conftest import missing
+
+    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
+    if reason:
+        pytest.skip(reason)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py"
+    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+    done = subprocess.run([nas, "search", str(script), "--sampler", "darts", "--retrain", "0", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("note: session= of @nni.training_update are NNI 1's TF1 keywords, taken and unused") == 1
+    state = json.loads(next((tmp_path / "out" / "oneshot").glob("darts-*.json")).read_text())
+    assert state["trained"] and state["steps"] == 48 and state["epochs"] == 0
+    assert state["ranked"][0]["choice"] == {"tiny_loop/build.cell": {"layer": "dense(units=16)", "inputs": []}}
