@@ -156,3 +156,31 @@ def test_darts_from_a_custom_loop_with_training_updates(tmp_path):
     state = json.loads(next((tmp_path / "out" / "oneshot").glob("darts-*.json")).read_text())
     assert state["trained"] and state["steps"] == 48 and state["epochs"] == 0
     assert state["ranked"][0]["choice"] == {"tiny_loop/build.cell": {"layer": "dense(units=16)", "inputs": []}}
+
+
+def test_enas_from_a_custom_loop_sets_paths_without_retracing(tmp_path):
+    """enas from the same loop: a path per step, read by the tf.function step without a retrace
+    (traced as often as without a supernet), and paths scored on the update's validation_data, the model
+    never compiled."""
+    from conftest import missing
+
+    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
+    if reason:
+        pytest.skip(reason)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py"
+    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+    done = subprocess.run([nas, "search", str(script), "--sampler", "enas", "--retrain", "0", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "scored with the shared weights on the validation_data of @nni.training_update" in done.stdout
+    log = next((tmp_path / "out" / "oneshot").glob("enas-*.log")).read_text()
+    plain = subprocess.run([nas, "run", str(script), "--sample", "first"], capture_output=True, text=True)
+    assert "traces 2" in plain.stdout  # without a supernet: twice (Keras makes the optimizer's variables at the first step)
+    assert "traces 2" in log  # under enas, 48 steps over changing paths: as often, not once per path
+    state = json.loads(next((tmp_path / "out" / "oneshot").glob("enas-*.json")).read_text())
+    assert state["steps"] == 48 and state["metric"] == "accuracy" and len(state["ranked"]) == 2

@@ -206,6 +206,9 @@ class Net:
         self.set_path(path)
         self.recalibrate()
         self.scored += 1
+        if not getattr(self.model, "compiled", True):  # a custom loop's model: no loss or metrics to evaluate
+            self.metric = "accuracy"
+            return self._accuracy(*self.validation)
         results = hook.evaluate(self.model, *self.validation)
         for name, value in results.items():
             if "acc" in name:
@@ -213,6 +216,31 @@ class Net:
                 return float(value)
         self.metric = "-loss"
         return -float(results["loss"])
+
+    def _accuracy(self, x: Any, y: Any) -> float:
+        """The model's accuracy on (x, y) by its predictions' largest entry, batch by batch: how a
+        model that was never compiled (a custom loop's) is scored; a SupernetError where the
+        labels are no classes of its predictions."""
+        import numpy as np
+
+        size = self.train[2] if self.train else 32
+        right = total = 0
+        for start in range(0, len(x), size) if _is_array(x) else ():
+            predicted = np.asarray(self.model.predict_on_batch(x[start : start + size]))
+            labels = np.asarray(y[start : start + size]) if y is not None else None
+            if labels is not None and predicted.ndim == 2 and labels.ndim == 2 and labels.shape == predicted.shape:
+                labels = labels.argmax(axis=1)
+            if labels is None or predicted.ndim != 2 or labels.shape != predicted.shape[:1]:
+                raise SupernetError(
+                    f"error: {self.name} scores architectures by accuracy on the validation data, and the model of the "
+                    "script's own loop is not compiled: its validation data must be arrays of inputs and class labels "
+                    "(or one-hot labels) of its predictions; or compile the model with its loss and metrics"
+                )
+            right += int((predicted.argmax(axis=1) == labels).sum())
+            total += len(labels)
+        if not total:
+            raise SupernetError(f"error: {self.name} scores architectures on validation data, and it is empty or not arrays")
+        return right / total
 
     def recalibrate(self) -> None:
         """BatchNorm's moving statistics, recomputed for the current path (the supernet's are of
