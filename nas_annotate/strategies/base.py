@@ -263,11 +263,13 @@ class OneShotStrategy:
       mapping, or None); `{"weights": net.weights(...)}` gets the weights drawn per epoch;
     - `finish(net, count)`: the architectures to retrain, best first, as `(choice, score)`.
 
-    `metric` names what `finish`'s scores are (None: the net's, of `net.score`).  docs/strategies.md
-    lists what `net` offers."""
+    `metric` names what `finish`'s scores are (None: the net's, of `net.score`);
+    `needs_validation` asks for validation data during training (a `fit` that is given none
+    then trains on its first 90%, the rest held out).  docs/strategies.md lists what `net` offers."""
 
     kind = "one-shot"
     metric: str | None = None
+    needs_validation = False  # True: a `fit` given no validation data has its last 10% held out for it
 
     def __init__(self, seed: int | None = None) -> None:
         self.rng = random.Random(seed)

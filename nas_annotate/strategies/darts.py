@@ -28,6 +28,11 @@ class Darts(OneShotStrategy):
         self.arch_lr = float(arch_lr)
         self._step: Any = None
 
+    @property
+    def needs_validation(self) -> bool:  # type: ignore[override]
+        """Bilevel darts steps the architecture on validation batches."""
+        return self.bilevel
+
     def build(self, decision: Any) -> None:
         decision.logits = decision.add_weight(
             shape=(decision.count,), initializer="zeros", trainable=not self.bilevel, name="logits"

@@ -99,6 +99,8 @@ class Policy:
 class Enas(OneShotStrategy):
     """ENAS: one path per batch, from a learned policy (or uniform); paths ranked with the shared weights."""
 
+    needs_validation = True  # the policy's steps and the ranking
+
     def __init__(
         self, seed: int | None = None, policy: str = "learned", paths: int = 20, warmup: int = 1,
         policy_lr: float = 0.1, entropy: float = 0.01,

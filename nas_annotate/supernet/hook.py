@@ -18,6 +18,8 @@ from typing import Any
 
 import keras
 
+from .sites import SupernetError
+
 _ORIGINAL: dict[str, Any] = {"fit": keras.Model.fit, "evaluate": keras.Model.evaluate}
 _FIT_ARGS = ("x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data")
 _net: Any = None
@@ -46,20 +48,20 @@ def _fit(model: Any, *args: Any, **kwargs: Any) -> Any:
     net = _net
     if net is None:
         return _ORIGINAL["fit"](model, *args, **kwargs)
+    if len(args) > len(_FIT_ARGS):
+        raise SupernetError(f"error: fit was given {len(args)} positional arguments; one-shot search reads the first {len(_FIT_ARGS)}")
     given = dict(zip(_FIT_ARGS, args))
     given.update(kwargs)
-    net.fitting(
+    trained_on = net.fitting(
         model, given.get("x"), given.get("y"), given.get("batch_size"), given.get("validation_data"),
         float(given.get("validation_split") or 0.0),
     )
-    callbacks = list(given.get("callbacks") or []) + [_Callback(net)]
-    if len(args) > 5:
-        args = args[:5] + (callbacks,) + args[6:]
-    else:
-        kwargs["callbacks"] = callbacks
+    if trained_on is not None:  # the validation data the strategy needs, held out of fit's
+        given["x"], given["y"] = trained_on
+    given["callbacks"] = list(given.get("callbacks") or []) + [_Callback(net)]
     started = time.perf_counter()
     try:
-        return _ORIGINAL["fit"](model, *args, **kwargs)
+        return _ORIGINAL["fit"](model, **given)
     finally:
         net.fit_seconds += time.perf_counter() - started
 

@@ -283,10 +283,16 @@ class Net:
 
     # -- the framework: what fit and evaluate are given, the callback, the end ------------
 
-    def fitting(self, model: Any, x: Any, y: Any, batch_size: int | None, validation: Any, split: float) -> None:
-        """`model.fit` was called with these: remember the model and its data."""
+    def fitting(
+        self, model: Any, x: Any, y: Any, batch_size: int | None, validation: Any, split: float,
+    ) -> tuple[Any, Any] | None:
+        """`model.fit` was called with these: remember the model and its data. When the strategy
+        needs validation data and fit is given none, hold out the last tenth of fit's data for it
+        and return what fit trains on instead (`x`, `y`)."""
         self.model = model
         self.train = (x, y, int(batch_size or 32))
+        if validation is None and not split and getattr(self.strategy, "needs_validation", False):
+            return self._hold_out(x, y)
         if validation is not None:
             self.validation = (validation[0], validation[1] if len(validation) > 1 else None)
             self.validation_from = "the validation_data given to fit"
@@ -294,6 +300,34 @@ class Net:
             cut = int(len(x) * (1 - split))
             self.validation = (x[cut:], y[cut:] if y is not None else None)
             self.validation_from = "fit's validation_split"
+
+    def _hold_out(self, x: Any, y: Any) -> tuple[Any, Any]:
+        """The last 10% of arrays (or of a dataset's batches, its size known) as validation data;
+        the rest is returned, to train on. A SupernetError for data that cannot be split."""
+        if _is_array(x) and (y is None or _is_array(y)) and len(x) >= 2:
+            cut = len(x) - max(1, len(x) // 10)
+            self.validation = (x[cut:], y[cut:] if y is not None else None)
+            trained: tuple[Any, Any] = (x[:cut], y[:cut] if y is not None else None)
+            what = f"the last {len(x) - cut} of its {len(x)} examples"
+        else:
+            count = _known_size(x)
+            if count is None or count < 2:
+                raise SupernetError(
+                    f"error: {self.name} needs validation data while it trains, and fit was given none, on data it cannot "
+                    "split (a generator, or a dataset of unknown or endless size): give fit validation_data=(x, y) or "
+                    "validation_split, or arrays or a dataset of known size to hold a tenth of out"
+                )
+            held = max(1, count // 10)
+            self.validation = (x.skip(count - held), None)
+            trained = (x.take(count - held), None)
+            what = f"the last {held} of its {count} batches"
+        self.train = (trained[0], trained[1], self.train[2] if self.train else 32)
+        self.validation_from = "the last tenth of fit's data, held out"
+        note = (f"note: fit was given no validation data, so {self.name} holds out {what} as validation data "
+                "(give fit validation_data or validation_split to choose it)")
+        if not any(n.startswith("note: fit was given no validation data") for n in self.notes):
+            self.notes.append(note)
+        return trained
 
     def training_update(self, validation: Any, unused: tuple[str, ...], where: str) -> None:
         """`@nni.training_update` after a training step of the script's own loop: the strategy's
@@ -455,6 +489,18 @@ def _is_number(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _known_size(data: Any) -> int | None:
+    """The number of batches of a tf.data.Dataset whose size is known, else None."""
+    cardinality = getattr(data, "cardinality", None)
+    if cardinality is None or not hasattr(data, "take"):
+        return None
+    try:
+        count = int(cardinality())
+    except (TypeError, ValueError):
+        return None
+    return count if count >= 0 else None
 
 
 def _is_array(value: Any) -> bool:
