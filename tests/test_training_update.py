@@ -184,3 +184,45 @@ def test_enas_from_a_custom_loop_sets_paths_without_retracing(tmp_path):
     assert "traces 2" in log  # under enas, 48 steps over changing paths: as often, not once per path
     state = json.loads(next((tmp_path / "out" / "oneshot").glob("enas-*.json")).read_text())
     assert state["steps"] == 48 and state["metric"] == "accuracy" and len(state["ranked"]) == 2
+
+
+def test_a_loop_without_training_updates(tmp_path):
+    """No edit at all: one-level darts sees the loop's optimizer steps (inside its tf.function,
+    and under XLA by the optimizer's iterations), a history entry every 100; enas, which acts
+    at every step, says where the training update goes."""
+    from conftest import missing
+
+    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
+    if reason:
+        pytest.skip(reason)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py").read_text()
+    update = '            """@nni.training_update(validation_data=(x[:64], y[:64]), session=None)"""\n'
+    assert update in source and "for epoch in range(6):" in source
+    plain = tmp_path / "plain.py"
+    plain.write_text(source.replace(update, "").replace("for epoch in range(6):", "for epoch in range(13):"))
+    xla = tmp_path / "xla.py"
+    xla.write_text(source.replace(update, "").replace("@tf.function\n", "@tf.function(jit_compile=True)\n"))
+    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+
+    def search(script: Path, sampler: str) -> subprocess.CompletedProcess:
+        return subprocess.run([nas, "search", str(script), "--sampler", sampler, "--retrain", "0", "-o", str(tmp_path / script.stem / sampler)],
+                              capture_output=True, text=True)
+
+    for script, steps, epochs in ((plain, 104, 1), (xla, 48, 0)):
+        done = search(script, "darts")
+        assert done.returncode == 0, done.stderr
+        state = json.loads(next((tmp_path / script.stem / "darts" / "oneshot").glob("darts-*.json")).read_text())
+        assert (state["steps"], state["epochs"], state["trained"]) == (steps, epochs, True)
+        assert [len(entry["weights"]) for entry in state["history"]] == [1] * epochs
+    done = search(plain, "enas")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    line = plain.read_text().splitlines().index("            train_step(x[i:i + 32], y[i:i + 32])") + 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: enas acts at every training step, and the script's own loop (its training step at {plain}:{line}) has no "
+        '@nni.training_update: put """@nni.training_update""" after the training step, in the loop'
+    )

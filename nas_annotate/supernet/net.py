@@ -28,6 +28,8 @@ from .sites import Site, SupernetError, derive_inputs
 
 Path = dict[str, tuple[int, tuple[int, ...]]]
 Weights = dict[str, dict[str, list[float]]]
+HELD_OUT = "the last tenth of fit's data, held out"
+EVALUATED = "what the script evaluates"
 RECALIBRATE = 8  # training batches that recompute BatchNorm statistics for a path before it is scored
 LOOP_EPOCH = 100  # a custom loop's training updates per history entry (the strategy's after_epoch)
 
@@ -63,6 +65,11 @@ class Net:
         self._layers: Any = None
         self._compiled: tuple[Any, Any] | None = None
         self.loop_updates = 0  # `@nni.training_update`s of the script's own loop
+        self.loop_steps = 0  # optimizer steps outside fit (hook.py): the script's own loop
+        self.loop_at = ""  # where the loop's optimizer step is
+        self.in_fit = False
+        self.acting = False  # in a call of the strategy
+        self._loop_optimizers: list[Any] = []
         self._noted_unused = False
 
     # -- building: the runtime and the sites ----------------------------------------------
@@ -287,11 +294,12 @@ class Net:
         self, model: Any, x: Any, y: Any, batch_size: int | None, validation: Any, split: float,
     ) -> tuple[Any, Any] | None:
         """`model.fit` was called with these: remember the model and its data. When the strategy
-        needs validation data and fit is given none, hold out the last tenth of fit's data for it
-        and return what fit trains on instead (`x`, `y`)."""
+        needs validation data and fit is given none, and none is known yet (or only a held-out
+        tenth), hold out the last tenth of fit's data for it and return what fit trains on
+        instead (`x`, `y`). What the script evaluates replaces a held-out tenth."""
         self.model = model
         self.train = (x, y, int(batch_size or 32))
-        if validation is None and not split and getattr(self.strategy, "needs_validation", False):
+        if validation is None and not split and self.validation_from in ("", HELD_OUT) and getattr(self.strategy, "needs_validation", False):
             return self._hold_out(x, y)
         if validation is not None:
             self.validation = (validation[0], validation[1] if len(validation) > 1 else None)
@@ -322,7 +330,7 @@ class Net:
             trained = (x.take(count - held), None)
             what = f"the last {held} of its {count} batches"
         self.train = (trained[0], trained[1], self.train[2] if self.train else 32)
-        self.validation_from = "the last tenth of fit's data, held out"
+        self.validation_from = HELD_OUT
         note = (f"note: fit was given no validation data, so {self.name} holds out {what} as validation data "
                 "(give fit validation_data or validation_split to choose it)")
         if not any(n.startswith("note: fit was given no validation data") for n in self.notes):
@@ -350,6 +358,19 @@ class Net:
             self.after_epoch({})
         self.before_batch()
 
+    def loop_found(self, where: str, optimizer: Any) -> None:
+        """An optimizer step of the script's own loop, by `optimizer`, is at `where` (file:line)."""
+        self.loop_at = self.loop_at or where
+        if all(known is not optimizer for known in self._loop_optimizers):
+            self._loop_optimizers.append(optimizer)
+
+    def loop_step(self) -> None:
+        """After an optimizer step of the script's own loop. With no `@nni.training_update` in
+        it, these are the net's steps, and every `LOOP_EPOCH` of them a history entry."""
+        self.loop_steps += 1
+        if not self.loop_updates and self.loop_steps % LOOP_EPOCH == 0:
+            self.after_epoch({})
+
     def _loop_model(self, frame: Any) -> Any:
         """The Keras model among `frame`'s variables (and their attributes) whose layers include
         the supernet's decisions, or None."""
@@ -369,13 +390,14 @@ class Net:
 
     def evaluating(self, x: Any, y: Any) -> None:
         """`model.evaluate` was called on (x, y): the validation data, unless fit gave some."""
-        if self.validation is None or self.validation_from == "what the script evaluates":
+        if self.validation is None or self.validation_from in (EVALUATED, HELD_OUT):
             self.validation = (x, y)
-            self.validation_from = "what the script evaluates"
+            self.validation_from = EVALUATED
 
     def _call(self, method: str, *args: Any) -> Any:
         """The strategy's `method(self, *args)`; its exception as one line naming it (a
         SupernetError), the traceback too under NAS_ANNOTATE_DEBUG=1."""
+        self.acting = True
         try:
             return getattr(self.strategy, method)(self, *args)
         except RunError:
@@ -387,6 +409,8 @@ class Net:
             raise SupernetError(
                 f"error: strategy {self.name!r} failed in {method}(): {type(exc).__name__}" + (f": {text}" if text else "")
             ) from None
+        finally:
+            self.acting = False
 
     def before_batch(self) -> None:
         self._call("before_batch")
@@ -409,6 +433,16 @@ class Net:
         from . import hook
 
         hook.remove()
+        if not self.steps and not self.loop_steps and self._loop_optimizers:  # steps compiled by XLA: counted by the optimizers
+            self.loop_steps = sum(int(keras_number(o.iterations)) for o in self._loop_optimizers)
+        if not self.steps and self.loop_steps:  # a loop of the script's own, without training updates
+            if getattr(self.strategy, "needs_validation", False) or _overrides(self.strategy, "before_batch"):
+                raise SupernetError(
+                    f"error: {self.name} acts at every training step, and the script's own loop (its training step at "
+                    f"{self.loop_at}) has no @nni.training_update: put \"\"\"@nni.training_update\"\"\" after the "
+                    "training step, in the loop"
+                )
+            self.steps = self.loop_steps
         state: dict[str, Any] = {
             "strategy": self.name,
             "layers": [
@@ -420,7 +454,7 @@ class Net:
                 for key, site in self.sites.items()
             ],
             "notes": self.notes,
-            "trained": self.model is not None and self.steps > 0,
+            "trained": (self.model is not None or self.loop_steps > 0) and self.steps > 0,
             "epochs": self.epochs,
             "steps": self.steps,
             "fit_seconds": round(self.fit_seconds, 3),
@@ -473,6 +507,20 @@ class Net:
         x, y = self.validation
         size = self.train[2] if self.train else 32
         return _batches(x, y, size, count, self.rng)
+
+
+def keras_number(value: Any) -> float:
+    """A Keras variable's or tensor's value as a Python number."""
+    import keras
+
+    return float(keras.ops.convert_to_numpy(value))
+
+
+def _overrides(strategy: Any, method: str) -> bool:
+    """Whether `strategy` defines `method` itself, rather than the interface's default."""
+    from ..strategies.base import OneShotStrategy
+
+    return getattr(type(strategy), method, None) is not getattr(OneShotStrategy, method, None)
 
 
 def _signature(path: Path) -> tuple[Any, ...]:
