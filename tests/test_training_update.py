@@ -226,3 +226,29 @@ def test_a_loop_without_training_updates(tmp_path):
         f"error: enas acts at every training step, and the script's own loop (its training step at {plain}:{line}) has no "
         '@nni.training_update: put """@nni.training_update""" after the training step, in the loop'
     )
+
+
+@pytest.mark.parametrize("sampler", ["darts", "enas"])
+def test_an_eager_loop(tmp_path, sampler):
+    """The same loop, eager (no tf.function): the updates drive the strategy just as well."""
+    from conftest import missing
+
+    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
+    if reason:
+        pytest.skip(reason)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py").read_text()
+    assert "    @tf.function\n" in source
+    eager = tmp_path / "eager.py"
+    eager.write_text(source.replace("    @tf.function\n", ""))
+    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+    done = subprocess.run([nas, "search", str(eager), "--sampler", sampler, "--retrain", "0", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    state = json.loads(next((tmp_path / "out" / "oneshot").glob(f"{sampler}-*.json")).read_text())
+    assert state["steps"] == 48 and state["trained"]
+    assert state["ranked"][0]["choice"] == {"eager/build.cell": {"layer": "dense(units=16)", "inputs": []}}
