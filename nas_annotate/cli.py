@@ -242,7 +242,13 @@ def strategies_command(path: str | None) -> None:
 @click.option("--objective", "objectives", multiple=True, metavar="NAME:max|min",
               help="An entry of the reports to optimize (repeatable; 'params' is counted from a Keras model); two or more: a Pareto front.")
 @click.option("--pick", metavar="RULE", help='Which member of the Pareto front is the best choice, e.g. "accuracy>=0.97 min params".')
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trials run at once.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Trials run at once (default: one per GPU slot, GPUs x --trials-per-gpu / --gpus-per-trial; 1 without GPUs).")
+@click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
+              help="The GPUs trials use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
+@click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each trial gets.")
+@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Trials that may share one GPU at once.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Start no trial after SECONDS of searching (those running finish); --trials still bounds the count.")
@@ -325,7 +331,12 @@ def _seeds(text: str) -> tuple[int, ...]:
 @click.option("--seeds", default="0,1,2", show_default=True, metavar="LIST", help="The seeds each architecture is trained with.")
 @click.option("--seed-arg", default="--seed {seed}", show_default=True, metavar="TEMPLATE",
               help="How the script is given its seed: arguments appended to ARGS, {seed} replaced.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Trainings run at once.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Trainings run at once (default: one per GPU slot; 1 without GPUs).")
+@click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
+              help="The GPUs trainings use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
+@click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each training gets.")
+@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Trainings that may share one GPU at once.")
 @click.option("--storage", metavar="URL", help="An Optuna RDB URL shared by every machine; default: SQLite beside the table.")
 @click.option("--study", metavar="NAME", help="The studies' name: NAME-seedS (default: the script's stem).")
 @click.option("-o", "--output", metavar="TABLE.csv", help="The table (default: STEM-table.csv).")
@@ -337,7 +348,8 @@ def _seeds(text: str) -> tuple[int, ...]:
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: when stderr is a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def table_command(
-    script: str | None, args: tuple[str, ...], seeds: str, seed_arg: str, jobs: int, storage: str | None, study: str | None,
+    script: str | None, args: tuple[str, ...], seeds: str, seed_arg: str, jobs: int | None, gpus: str, gpus_per_trial: int,
+    trials_per_gpu: int, storage: str | None, study: str | None,
     output: str | None, max_size: int, timeout: float | None, info: str | None, lookup: tuple[str, str] | None,
     progress: bool | None, quiet: bool,
 ) -> None:
@@ -380,6 +392,7 @@ def table_command(
         args = args[1:]
     options = TableOptions(
         script, args, _seeds(seeds), seed_arg, jobs, storage, study, output, max_size, timeout, progress=progress, quiet=quiet,
+        search={"gpus": gpus, "gpus_per_trial": gpus_per_trial, "trials_per_gpu": trials_per_gpu},
     )
     try:
         table, interrupted = build(options)
@@ -408,6 +421,11 @@ def table_command(
 @click.option("-o", "--out", metavar="DIR", help="The output directory (default: compare-STEM).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Trials at once in each run (with a table: simulated workers).")
+@click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
+              help="The GPUs trainings use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
+@click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each training gets.")
+@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Trainings that may share one GPU at once.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
               help="Whether a larger or smaller value is better.")
 @click.option("--space", "space", multiple=True, metavar="PATH", help="Files or directories whose layers form the space (as for search).")
@@ -416,7 +434,8 @@ def table_command(
 def compare_command(
     script: str, args: tuple[str, ...], samplers: tuple[str, ...], sampler_options: tuple[str, ...], seeds: int,
     trials: int | None, budget: float | None,
-    table: str | None, out: str | None, jobs: int, direction: str, space: tuple[str, ...], progress: bool | None, quiet: bool,
+    table: str | None, out: str | None, jobs: int, gpus: str, gpus_per_trial: int, trials_per_gpu: int, direction: str,
+    space: tuple[str, ...], progress: bool | None, quiet: bool,
 ) -> None:
     """Run every --sampler on SCRIPT with N seeds and compare them: DIR/runs.csv (every
     trial), DIR/summary.csv and a markdown summary (best found, its percentile in the table,
@@ -439,6 +458,7 @@ def compare_command(
         args = args[1:]
     options = CompareOptions(
         script, samplers, args, sampler_options, seeds, trials, budget, table, out, jobs, direction, space, progress, quiet,
+        gpus=gpus, gpus_per_trial=gpus_per_trial, trials_per_gpu=trials_per_gpu,
     )
     try:
         result = compare(options)

@@ -47,6 +47,7 @@ def live(
             storage=url, study="compare", out=folder, space=options.space, direction=options.direction, quiet=True,
             summary=False, retrain=0 if oneshot and table is not None else 1,
             trials=options.trial_count if options.trial_count is not None else 1_000_000, budget=options.budget,
+            gpus=options.gpus, gpus_per_trial=options.gpus_per_trial, trials_per_gpu=options.trials_per_gpu,
         )
         begun, started = time.monotonic(), datetime.now()
         try:

@@ -36,6 +36,9 @@ class CompareOptions:
     space: tuple[str, ...] = ()
     progress: bool | None = None
     quiet: bool = False
+    gpus: str = "all"  # of real runs, as for search (gpus.py)
+    gpus_per_trial: int = 1
+    trials_per_gpu: int = 1
 
     @property
     def out_dir(self) -> str:

@@ -10,6 +10,7 @@ trials, records them as failed and writes results.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -21,6 +22,7 @@ from . import objectives as objectives_module
 from .objectives import Objective
 from ..strategies.registry import ONESHOT, Strategy, StrategyProblem
 from .options import NothingCompleted, Options, Outcome, SearchProblem, StrategyStopped
+from .gpus import GpuProblem, Slots, discover, environment, shown as shown_gpus
 from .process import Worker
 from .progress import Progress
 from .samplers import MULTI_OBJECTIVE, SAMPLERS, GridClaims, resolve
@@ -44,6 +46,13 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
     """Run the search `options` describe; return where its results are. A strategy that cannot
     be found or made as asked is a StrategyProblem, raised before any trial runs."""
     say = echo or ((lambda text: None) if options.quiet else (lambda text: print(text, file=sys.stderr)))
+    try:
+        found, origin = discover(options.gpus)
+        slots = Slots(found, options.gpus_per_trial, options.trials_per_gpu)
+    except GpuProblem as exc:
+        raise SearchProblem(str(exc)) from None
+    if options.jobs is None:  # one trial per GPU slot: what the GPUs can run at once
+        options = dataclasses.replace(options, jobs=max(slots.capacity, 1))
     if options.jobs < 1:
         raise SearchProblem("--jobs must be at least 1")
     if options.pruner not in (None, "median", "hyperband"):
@@ -76,7 +85,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise CompileError([Diagnostic(out_dir, 0, 0, message)]) from None
     worker = Worker(options, out_dir)  # its imports overlap the study's set-up
     try:
-        return _search(options, space, objectives, out_dir, worker, say, strategy, settings)
+        return _search(options, space, objectives, out_dir, worker, say, strategy, settings, slots, origin)
     except StorageLost as exc:  # the worker's end (below) stops the running trials; the study is as told
         raise SearchProblem(str(exc)) from None
     finally:
@@ -85,7 +94,7 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
 
 def _search(
     options: Options, space: SearchSpace, objectives: list[Objective], out_dir: str, worker: Worker, say: Callable[[str], None],
-    strategy: Strategy, settings: dict[str, Any],
+    strategy: Strategy, settings: dict[str, Any], slots: Slots, origin: str,
 ) -> Outcome:
     import optuna
 
@@ -98,14 +107,15 @@ def _search(
     claims = None
     if options.sampler == "grid":
         claims = GridClaims(space.grid(), options.seed, lambda: claim_lock(engine, study._study_id))
-    driver = TrialLoop(options, space, study, out_dir, say, retry, owner, objectives, claims)
+    driver = TrialLoop(options, space, study, out_dir, say, retry, owner, objectives, claims, slots)
     orphans = fail_orphans(study, owner["machine"])
     if orphans:
         say(f"nas-annotate: {orphans} trial(s) left running by a search that died were marked failed")
     total = trial_count(options, study, space)
     previous = len(study.get_trials(deepcopy=False))
     size = space.size()
-    plan = f"{total} trial(s), {options.jobs} at a time"
+    on = shown_gpus(slots.gpus, origin, slots)
+    plan = f"{total} trial(s), {options.jobs} at a time" + (f" ({on})" if on else "")
     if strategy.kind == ONESHOT:
         plan = f"one supernet, then {options.retrain} standalone trial(s)"
     say(
@@ -122,7 +132,7 @@ def _search(
         for module, error in worker.ready().items():
             say(f"nas-annotate: note: could not preload {module} ({error}); each trial imports it")
         if strategy.kind == ONESHOT:
-            found, total = _one_shot(options, space, study, out_dir, worker, say, outcome, strategy, settings)
+            found, total = _one_shot(options, space, study, out_dir, worker, say, outcome, strategy, settings, slots)
         progress = Progress(total, options, say)
         driver.run(total, worker, progress)
     except (KeyboardInterrupt, _Stop):
@@ -170,14 +180,14 @@ def _check_completed(study: Any, first_failure: tuple[int, str] | None, outcome:
 
 def _one_shot(
     options: Options, space: SearchSpace, study: Any, out_dir: str, worker: Worker, say: Callable[[str], None],
-    outcome: Outcome, strategy: Strategy, settings: dict[str, Any],
+    outcome: Outcome, strategy: Strategy, settings: dict[str, Any], slots: Slots,
 ) -> tuple[list[dict[str, Any]], int]:
     """Train the supernet; print what it found; queue the best `--retrain` of it as trials."""
     from .supernet_search import OneShotFailed, candidates, label, leaderboard, plot, run_supernet
 
     name = label(strategy)
     try:
-        state, state_path = run_supernet(options, out_dir, worker, say, strategy, settings)
+        state, state_path = run_supernet(options, out_dir, worker, say, strategy, settings, environment(tuple(slots.gpus)))
     except OneShotFailed as exc:
         raise SearchProblem(str(exc)) from None
     found = candidates(state, max(options.retrain, 1))

@@ -41,7 +41,10 @@ class Options:
     direction: str | None = None  # of the reported value, without `objectives` (None: maximize)
     objectives: tuple[str, ...] = ()  # NAME:max|min, the entries of the reports to optimize
     pick: str | None = None  # which member of a Pareto front is best_choice.json (pareto.Pick)
-    jobs: int = 1
+    jobs: int | None = None  # None: one per GPU slot where there are GPUs, else 1
+    gpus: str = "all"  # all, none, or a list such as 0,2,3 (gpus.py)
+    gpus_per_trial: int = 1
+    trials_per_gpu: int = 1
     timeout: float | None = None
     budget: float | None = None  # seconds of wall time from the first trial: no trial starts after
     prune: str | bool | None = None  # "median" or "hyperband" (True: median)

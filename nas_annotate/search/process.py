@@ -49,19 +49,35 @@ class Worker:
 
     def __init__(self, options: Options, out_dir: str) -> None:
         self.log = open(os.path.join(out_dir, "worker.log"), "ab")
+        self.fresh = options.fresh
+        self.modules = _preload_modules(options)
+        self.refused: dict[str, str] = {}
+        self._start()
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nas_annotate.search.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
         )
         self.buffer = b""
-        self.send({"preload": _preload_modules(options), "fresh": options.fresh})
+        self.send({"preload": self.modules, "fresh": self.fresh})
 
     def ready(self) -> dict[str, str]:
-        """Wait for the worker's preloads; the modules it could not import, with why."""
+        """Wait for the worker's preloads; the modules it did not preload, with why. A module
+        that initialises an accelerator at import (a CUDA context does not survive the fork of
+        every trial) is dropped, and the worker started again without it."""
         while True:
             for message in self.receive(1.0):
-                if message.get("ready"):
-                    return message["failed"]
+                if not message.get("ready"):
+                    continue
+                if "tainted" not in message:
+                    return {**self.refused, **message["failed"]}
+                name, what = message["tainted"]
+                self.refused[name] = (f"it initialises {what} at import, and a CUDA context does not survive the fork "
+                                      "of each trial: not preloaded")
+                self.modules = [module for module in self.modules if module != name]
+                self.close(keep_log=True)
+                self._start()
 
     def send(self, message: dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -88,7 +104,7 @@ class Worker:
         if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
 
-    def close(self) -> None:
+    def close(self, keep_log: bool = False) -> None:
         """Stop the worker and wait for it."""
         self.stop()
         try:
@@ -96,7 +112,8 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.log.close()
+        if not keep_log:
+            self.log.close()
 
 
 def kill(pid: int, sig: int) -> None:

@@ -49,6 +49,8 @@ def trial_rows(study: Any, objectives: list[Objective]) -> list[dict[str, Any]]:
             "stderr_tail": attrs.get("stderr_tail"),
             "worker": attrs.get("worker"),
         })
+        if "gpu" in attrs:  # the GPUs it ran on (gpus.py), where the search had some
+            rows[-1]["gpu"] = attrs["gpu"]
         if "report" in attrs:  # the final report, when it was a mapping
             rows[-1]["report"] = attrs["report"]
         if len(objectives) > 1:
@@ -63,13 +65,15 @@ def report_entries(rows: list[dict[str, Any]], shown: list[str]) -> list[str]:
 
 def csv_bytes(rows: list[dict[str, Any]], leading: list[str] | None = None) -> bytes:
     """A row per trial: `leading` (the value, or each objective and the front's marks), the
-    reports' other entries, the duration, a column per layer and the error."""
+    reports' other entries, the duration, its GPUs (where the search had some), a column per
+    layer and the error."""
     leading = leading or ["value"]
     keys = list(dict.fromkeys(key for row in rows for key in row["choice"]))
     entries = report_entries(rows, leading)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["number", "state", *leading, *entries, "duration_s", *keys, "error"])
+    gpus = ["gpu"] if any("gpu" in row for row in rows) else []
+    writer.writerow(["number", "state", *leading, *entries, "duration_s", *gpus, *keys, "error"])
     for row in rows:
         cells = []
         for key in keys:
@@ -77,7 +81,8 @@ def csv_bytes(rows: list[dict[str, Any]], leading: list[str] | None = None) -> b
             cells.append("" if entry is None else summary({key: entry}).partition("=")[2])
         values = [row[name] if name in row else (row.get("values") or {}).get(name) for name in leading]
         reported = [(row.get("report") or {}).get(name, "") for name in entries]
-        writer.writerow([row["number"], row["state"], *values, *reported, row["duration_s"], *cells, row["error"] or ""])
+        placed = [row.get("gpu", "")] if gpus else []
+        writer.writerow([row["number"], row["state"], *values, *reported, row["duration_s"], *placed, *cells, row["error"] or ""])
     return buffer.getvalue().encode()
 
 

@@ -43,6 +43,7 @@ def portable(name: str) -> str:
 
 def run_supernet(
     options: Any, out_dir: str, worker: Any, say: Callable[[str], None], strategy: Strategy, settings: dict[str, Any],
+    env: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Train the supernet (one run of the script); its state, and the path of its JSON file."""
     name = label(strategy)
@@ -54,7 +55,7 @@ def run_supernet(
     open(stem + ".jsonl", "w").close()
     worker.send({
         "trial": f"supernet-{number}", "script": os.path.abspath(options.script), "args": list(options.args),
-        "choice": {}, "log": log, "report": stem + ".jsonl",
+        "choice": {}, "log": log, "report": stem + ".jsonl", "env": env or {},
         "oneshot": {
             "strategy": portable(strategy.name), "label": name, "options": settings, "seed": options.seed,
             "count": max(options.retrain, 1), "state": state_path,

@@ -17,6 +17,7 @@ from .options import Options, StrategyStopped
 from .pictures import Pictures
 from .process import GRACE, Worker, kill, tail
 from .progress import Progress
+from .gpus import Slots, environment
 from .samplers import GridClaims
 from .optuna_space import SearchSpace
 from .storage import Retry
@@ -37,6 +38,7 @@ class Running:
     final: list[float | None] | None = None  # each objective's value in the last final report
     entries: dict[str, float] | None = None  # that report, when it is a mapping
     curve: dict[int, float] = field(default_factory=dict)  # the first objective's intermediate values
+    gpus: tuple[str, ...] = ()  # its GPUs (gpus.Slots)
     ended: str | None = None  # why the driver stopped it: "pruned" or "timeout"
     stopped: float | None = None  # when it was sent SIGTERM
     buffer: bytes = b""
@@ -48,7 +50,7 @@ class TrialLoop:
 
     def __init__(
         self, options: Options, space: SearchSpace, study: Any, out_dir: str, say: Callable[[str], None], retry: Retry,
-        owner: dict[str, str], objectives: list[Objective], claims: GridClaims | None = None,
+        owner: dict[str, str], objectives: list[Objective], claims: GridClaims | None = None, slots: Slots | None = None,
     ) -> None:
         self.options = options
         self.objectives = objectives
@@ -67,6 +69,7 @@ class TrialLoop:
         self.written = time.monotonic()
         self.pictures = Pictures(options, out_dir)  # each trial's, for optuna-dashboard
         self.exhausted = False  # the strategy has nothing left to propose
+        self.slots = slots or Slots([])
 
     def run(self, total: int, worker: Worker, progress: Progress) -> None:
         """Run `total` trials, `jobs` at a time, until they have all ended."""
@@ -78,7 +81,11 @@ class TrialLoop:
                 total = launched  # the budget is spent: no trial starts after it
                 progress.end(total)
             while launched < total and len(self.running) < self.options.jobs:
-                if self.exhausted or not self.launch(worker):
+                gpus = self.slots.take()
+                if gpus is None:
+                    break  # every GPU holds its --trials-per-gpu: wait for one
+                if self.exhausted or not self.launch(worker, gpus):
+                    self.slots.give(gpus)
                     total = launched  # the grid is done: other searches ran the rest
                     progress.end(total)
                     break
@@ -87,8 +94,8 @@ class TrialLoop:
                 self.on_message(message)
             self.watch()
 
-    def launch(self, worker: Worker) -> bool:
-        """Start a trial; False when there is none to run (the grid is done)."""
+    def launch(self, worker: Worker, gpus: tuple[str, ...] = ()) -> bool:
+        """Start a trial on `gpus`; False when there is none to run (the grid is done)."""
         if self.claims is not None:  # retried whole: an outage may have taken the lock with it
             trial = self.retry(self.claims.claim, self.study, self.distributions)
             if trial is None:
@@ -101,8 +108,10 @@ class TrialLoop:
                 raise StrategyStopped(str(exc)) from None
         choice = self.space.choice(trial.params)
         stem = os.path.join(os.path.abspath(self.out_dir), "trials", f"{trial.number:05d}")
-        run = Running(trial, stem + ".log", stem + ".jsonl", time.monotonic())
+        run = Running(trial, stem + ".log", stem + ".jsonl", time.monotonic(), gpus=gpus)
         trial.set_user_attr("choice", choice)
+        if self.slots.gpus:
+            trial.set_user_attr("gpu", ",".join(gpus))
         for key, value in self.owner.items():  # a queued trial carries whoever queued it
             trial.set_user_attr(key, value)
         trial.set_user_attr("log", os.path.relpath(run.log, self.out_dir))
@@ -111,7 +120,7 @@ class TrialLoop:
         self.running[trial.number] = run
         worker.send({
             "trial": trial.number, "script": os.path.abspath(self.options.script), "args": list(self.options.args),
-            "choice": choice, "log": run.log, "report": run.report, "objectives": self.names,
+            "choice": choice, "log": run.log, "report": run.report, "objectives": self.names, "env": environment(gpus),
         })
         return True
 
@@ -165,6 +174,7 @@ class TrialLoop:
         from .results import write_results
 
         duration = time.monotonic() - run.started
+        self.slots.give(run.gpus)
         run.trial.set_user_attr("duration", round(duration, 3))
         if error:
             run.trial.set_user_attr("error", error)
@@ -212,6 +222,7 @@ class TrialLoop:
         for run in list(self.running.values()):
             if run.pid is not None:
                 kill(run.pid, signal.SIGKILL)
+            self.slots.give(run.gpus)
             run.trial.set_user_attr("duration", round(time.monotonic() - run.started, 3))
             run.trial.set_user_attr("error", why)
             self.study.tell(run.trial, state=TrialState.FAIL)

@@ -31,6 +31,7 @@ def run_trial(request: dict[str, Any]) -> int:
     from .. import runtime
     from ..runner import run_script
 
+    os.environ.update(request.get("env") or {})  # its GPUs (CUDA is not initialised yet: gpus.py)
     os.environ[REPORT_ENV] = request["report"]
     os.environ["NAS_ANNOTATE_TRIAL"] = str(request["trial"])
     if request.get("objectives"):
@@ -134,6 +135,10 @@ def _spawn(request: dict[str, Any]) -> int:
 
 
 def _preload(modules: list[str]) -> dict[str, Any]:
+    """Import `modules`; stop at one that initialises an accelerator at import (`tainted`: the
+    driver then starts a worker without it, for a CUDA context would not survive a fork)."""
+    from .devices import initialized
+
     loaded, failed = [], {}
     for name in modules:
         started = time.perf_counter()
@@ -143,6 +148,9 @@ def _preload(modules: list[str]) -> dict[str, Any]:
             failed[name] = f"{type(exc).__name__}: {exc}"
         else:
             loaded.append([name, round(time.perf_counter() - started, 3)])
+        what = initialized()
+        if what is not None:
+            return {"ready": True, "preloaded": loaded, "failed": failed, "tainted": [name, what]}
     return {"ready": True, "preloaded": loaded, "failed": failed}
 
 

@@ -31,7 +31,7 @@ class TableOptions:
     args: tuple[str, ...] = ()
     seeds: tuple[int, ...] = (0, 1, 2)
     seed_arg: str = DEFAULT_SEED_ARG
-    jobs: int = 1
+    jobs: int | None = None  # None: as search decides (one per GPU slot, 1 without GPUs)
     storage: str | None = None
     study: str | None = None
     output: str | None = None
