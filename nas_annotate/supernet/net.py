@@ -517,10 +517,9 @@ def keras_number(value: Any) -> float:
 
 
 def _overrides(strategy: Any, method: str) -> bool:
-    """Whether `strategy` defines `method` itself, rather than the interface's default."""
-    from ..strategies.base import OneShotStrategy
-
-    return getattr(type(strategy), method, None) is not getattr(OneShotStrategy, method, None)
+    """Whether `strategy` defines `method` itself (or a class of its own above it), rather than
+    the interface's default (`OneShotStrategy`, which this module does not import)."""
+    return any(method in vars(cls) for cls in type(strategy).__mro__ if cls.__name__ != "OneShotStrategy" and cls is not object)
 
 
 def _signature(path: Path) -> tuple[Any, ...]:
