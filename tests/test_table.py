@@ -213,3 +213,12 @@ def test_two_machines_share_one_storage(tmp_path):
     assert done.returncode == 0, done.stderr
     _, rows = read_rows(tmp_path / "c.csv")
     assert len(rows) == 9 and all(row["seed0"] and row["seed1"] for row in rows)
+
+
+def test_info_with_three_seeds_gives_each_pair_and_their_mean():
+    entries = [Entry(f"x={i}", {"k/x": {"layer": str(i), "inputs": []}}, {0: i, 1: i + (0.5 if i == 3 else 0), 2: 10 - i}, {0: 1.0})
+               for i in range(6)]
+    text = Table("f", [0, 1, 2], entries).info("t.csv")
+    assert "seeds 0 and 1: Kendall τ 1.000, Pearson 0.994, median |difference| 0.000 (6 architectures)" in text
+    assert "seeds 0 and 2: Kendall τ -1.000, Pearson -1.000, median |difference| 5.000" in text
+    assert "mean of the 3 pairs: Kendall τ -0.333, Pearson -0.333, median |difference| 3.250" in text

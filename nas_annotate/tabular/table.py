@@ -146,6 +146,10 @@ class Table:
             lines.append("noise floor, seed against seed:")
             for a, b, tau, r, gap, count in pairs:
                 lines.append(f"  seeds {a} and {b}: Kendall τ {_shown(tau)}, Pearson {_shown(r)}, median |difference| {_shown(gap)} ({count} architectures)")
+            if len(pairs) > 1:
+                means = [_mean([pair[k] for pair in pairs]) for k in (2, 3, 4)]
+                lines.append(f"  mean of the {len(pairs)} pairs: Kendall τ {_shown(means[0])}, Pearson {_shown(means[1])}, "
+                             f"median |difference| {_shown(means[2])}")
         else:
             lines.append("noise floor: needs two seeds")
         return "\n".join(lines)
@@ -187,6 +191,11 @@ def _number(text: str | None) -> float | None:
 
 def _cell(value: float | None) -> str:
     return "" if value is None else repr(float(value))
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return sum(known) / len(known) if known else None
 
 
 def _shown(value: float | None) -> str:
