@@ -242,7 +242,7 @@ def strategies_command(path: str | None) -> None:
 @click.option("--objective", "objectives", multiple=True, metavar="NAME:max|min",
               help="An entry of the reports to optimize (repeatable; 'params' is counted from a Keras model); two or more: a Pareto front.")
 @click.option("--pick", metavar="RULE", help='Which member of the Pareto front is the best choice, e.g. "accuracy>=0.97 min params".')
-@click.option("-j", "--jobs", type=click.IntRange(min=1),
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="K",
               help="Trials run at once (default: one per GPU slot, GPUs x --trials-per-gpu / --gpus-per-trial; 1 without GPUs).")
 @click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
               help="The GPUs trials use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
@@ -331,7 +331,7 @@ def _seeds(text: str) -> tuple[int, ...]:
 @click.option("--seeds", default="0,1,2", show_default=True, metavar="LIST", help="The seeds each architecture is trained with.")
 @click.option("--seed-arg", default="--seed {seed}", show_default=True, metavar="TEMPLATE",
               help="How the script is given its seed: arguments appended to ARGS, {seed} replaced.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Trainings run at once (default: one per GPU slot; 1 without GPUs).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="K", help="Trainings run at once (default: one per GPU slot; 1 without GPUs).")
 @click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
               help="The GPUs trainings use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
 @click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each training gets.")
@@ -419,7 +419,7 @@ def table_command(
               help="Instead of --trials: the trials that end within SECONDS (simulated with a table, of wall time without).")
 @click.option("--table", metavar="TABLE.csv", help="A table of the space (nas-annotate table): black-box runs look their trials up instead of training.")
 @click.option("-o", "--out", metavar="DIR", help="The output directory (default: compare-STEM).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Trials at once in each run (with a table: simulated workers).")
 @click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
               help="The GPUs trainings use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
