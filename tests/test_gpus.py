@@ -162,3 +162,16 @@ def test_the_worker_never_touches_an_accelerator(tmp_path):
     assert entries == [{"before": None, "after": "TensorFlow's devices"}] * 2
     preloaded = (tmp_path / "out" / "worker.log").read_text()
     assert "Traceback" not in preloaded
+
+
+def test_the_supernet_run_gets_every_gpu(tmp_path):
+    from conftest import missing
+
+    if missing("tensorflow"):
+        pytest.skip(missing("tensorflow"))
+    script = Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py"
+    done = subprocess.run([NAS, "search", str(script), "--sampler", "darts", "--retrain", "0", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=stand_in(tmp_path, 3))
+    assert done.returncode == 0, done.stderr
+    log = next((tmp_path / "out" / "oneshot").glob("darts-*.log")).read_text()
+    assert "gpus '0,1,2'" in log
