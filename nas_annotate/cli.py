@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from collections.abc import Callable
+
 import click
 
 from .version import __version__
@@ -33,6 +35,20 @@ def _bare_prune(args: list[str]) -> list[str]:
         following = args[i + 1] if i + 1 < len(args) else None
         found.append("--prune=median" if arg == "--prune" and following not in ("median", "hyperband") else arg)
     return found
+
+
+def _gpu_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--gpus, --gpus-per-trial and --trials-per-gpu, as search, table and compare take them."""
+    for option in reversed((
+        click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
+                     help="The GPUs trials use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3."),
+        click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+                     help="GPUs each trial gets."),
+        click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+                     help="Trials that may share one GPU at once."),
+    )):
+        command = option(command)
+    return command
 
 
 EMPTY_SPACE = b"{}\n"  # the space of files without annotations, in every format
@@ -244,11 +260,7 @@ def strategies_command(path: str | None) -> None:
 @click.option("--pick", metavar="RULE", help='Which member of the Pareto front is the best choice, e.g. "accuracy>=0.97 min params".')
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="K",
               help="Trials run at once (default: one per GPU slot, GPUs x --trials-per-gpu / --gpus-per-trial; 1 without GPUs).")
-@click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
-              help="The GPUs trials use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
-@click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each trial gets.")
-@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Trials that may share one GPU at once.")
+@_gpu_options
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="Stop a trial after this long (it fails).")
 @click.option("--budget", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Start no trial after SECONDS of searching (those running finish); --trials still bounds the count.")
@@ -332,11 +344,7 @@ def _seeds(text: str) -> tuple[int, ...]:
 @click.option("--seed-arg", default="--seed {seed}", show_default=True, metavar="TEMPLATE",
               help="How the script is given its seed: arguments appended to ARGS, {seed} replaced.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="K", help="Trainings run at once (default: one per GPU slot; 1 without GPUs).")
-@click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
-              help="The GPUs trainings use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
-@click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each training gets.")
-@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Trainings that may share one GPU at once.")
+@_gpu_options
 @click.option("--storage", metavar="URL", help="An Optuna RDB URL shared by every machine; default: SQLite beside the table.")
 @click.option("--study", metavar="NAME", help="The studies' name: NAME-seedS (default: the script's stem).")
 @click.option("-o", "--output", metavar="TABLE.csv", help="The table (default: STEM-table.csv).")
@@ -421,11 +429,7 @@ def table_command(
 @click.option("-o", "--out", metavar="DIR", help="The output directory (default: compare-STEM).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Trials at once in each run (with a table: simulated workers).")
-@click.option("--gpus", default="all", show_default=True, metavar="all|none|LIST",
-              help="The GPUs trainings use: all (CUDA_VISIBLE_DEVICES, else nvidia-smi -L), none, or a list such as 0,2,3.")
-@click.option("--gpus-per-trial", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="GPUs each training gets.")
-@click.option("--trials-per-gpu", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-              help="Trainings that may share one GPU at once.")
+@_gpu_options
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
               help="Whether a larger or smaller value is better.")
 @click.option("--space", "space", multiple=True, metavar="PATH", help="Files or directories whose layers form the space (as for search).")
