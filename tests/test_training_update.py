@@ -6,7 +6,11 @@ the runtime (NNI's TF1 keywords named, not evaluated); every form keeps the line
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,24 @@ from nas_annotate.pipeline import analyse
 from nas_annotate.source import Source
 
 R = "__import__('nas_annotate.runtime').runtime"
+
+LOOP = Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py"
+NAS = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+
+
+def needs_training() -> None:
+    """Skip, saying why, without what a one-shot search of the tiny loop needs."""
+    from conftest import missing
+
+    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
+    if reason:
+        pytest.skip(reason)
+
+
+def one_shot(script: Path, sampler: str, out: Path) -> subprocess.CompletedProcess:
+    """`nas-annotate search SCRIPT --sampler SAMPLER --retrain 0 -o OUT`."""
+    return subprocess.run([NAS, "search", str(script), "--sampler", sampler, "--retrain", "0", "-o", str(out)],
+                          capture_output=True, text=True)
 
 
 def src(text: str) -> str:
@@ -137,20 +159,8 @@ def test_its_mistakes(tmp_path, source, expected):
 def test_darts_from_a_custom_loop_with_training_updates(tmp_path):
     """One-level darts from a tf.function loop over model.trainable_variables: the architecture
     weights train with the others; the updates are the net's steps; NNI's session= is noted once."""
-    from conftest import missing
-
-    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
-    if reason:
-        pytest.skip(reason)
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py"
-    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-    done = subprocess.run([nas, "search", str(script), "--sampler", "darts", "--retrain", "0", "-o", str(tmp_path / "out")],
-                          capture_output=True, text=True)
+    needs_training()
+    done = one_shot(LOOP, "darts", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("note: session= of @nni.training_update are NNI 1's TF1 keywords, taken and unused") == 1
     state = json.loads(next((tmp_path / "out" / "oneshot").glob("darts-*.json")).read_text())
@@ -162,20 +172,8 @@ def test_enas_from_a_custom_loop_sets_paths_without_retracing(tmp_path):
     """enas from the same loop: a path per step, read by the tf.function step without a retrace
     (traced once: the optimizer is built before it), and paths scored on the update's validation_data, the model
     never compiled."""
-    from conftest import missing
-
-    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
-    if reason:
-        pytest.skip(reason)
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py"
-    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-    done = subprocess.run([nas, "search", str(script), "--sampler", "enas", "--retrain", "0", "-o", str(tmp_path / "out")],
-                          capture_output=True, text=True)
+    needs_training()
+    done = one_shot(LOOP, "enas", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     assert "scored with the shared weights on the validation_data of @nni.training_update" in done.stdout
     log = next((tmp_path / "out" / "oneshot").glob("enas-*.log")).read_text()
@@ -188,36 +186,21 @@ def test_a_loop_without_training_updates(tmp_path):
     """No edit at all: one-level darts sees the loop's optimizer steps (inside its tf.function,
     and under XLA by the optimizer's iterations), a history entry every 100; enas, which acts
     at every step, says where the training update goes."""
-    from conftest import missing
-
-    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
-    if reason:
-        pytest.skip(reason)
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    source = (Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py").read_text()
+    needs_training()
+    source = LOOP.read_text()
     update = '            """@nni.training_update(validation_data=(x[:64], y[:64]), session=None)"""\n'
     assert update in source and "for epoch in range(6):" in source
     plain = tmp_path / "plain.py"
     plain.write_text(source.replace(update, "").replace("for epoch in range(6):", "for epoch in range(13):"))
     xla = tmp_path / "xla.py"
     xla.write_text(source.replace(update, "").replace("@tf.function\n", "@tf.function(jit_compile=True)\n"))
-    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-
-    def search(script: Path, sampler: str) -> subprocess.CompletedProcess:
-        return subprocess.run([nas, "search", str(script), "--sampler", sampler, "--retrain", "0", "-o", str(tmp_path / script.stem / sampler)],
-                              capture_output=True, text=True)
-
     for script, steps, epochs in ((plain, 104, 1), (xla, 48, 0)):
-        done = search(script, "darts")
+        done = one_shot(script, "darts", tmp_path / script.stem / "darts")
         assert done.returncode == 0, done.stderr
         state = json.loads(next((tmp_path / script.stem / "darts" / "oneshot").glob("darts-*.json")).read_text())
         assert (state["steps"], state["epochs"], state["trained"]) == (steps, epochs, True)
         assert [len(entry["weights"]) for entry in state["history"]] == [1] * epochs
-    done = search(plain, "enas")
+    done = one_shot(plain, "enas", tmp_path / "plain" / "enas")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     line = plain.read_text().splitlines().index("            train_step(x[i:i + 32], y[i:i + 32])") + 1
     assert done.stderr.strip().splitlines()[-1] == (
@@ -229,23 +212,12 @@ def test_a_loop_without_training_updates(tmp_path):
 @pytest.mark.parametrize("sampler", ["darts", "enas"])
 def test_an_eager_loop(tmp_path, sampler):
     """The same loop, eager (no tf.function): the updates drive the strategy just as well."""
-    from conftest import missing
-
-    reason = missing("tensorflow", "optuna", "matplotlib", "tqdm")
-    if reason:
-        pytest.skip(reason)
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    source = (Path(__file__).parent / "fixtures" / "custom_loop" / "tiny_loop.py").read_text()
+    needs_training()
+    source = LOOP.read_text()
     assert "    @tf.function\n" in source
     eager = tmp_path / "eager.py"
     eager.write_text(source.replace("    @tf.function\n", ""))
-    nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
-    done = subprocess.run([nas, "search", str(eager), "--sampler", sampler, "--retrain", "0", "-o", str(tmp_path / "out")],
-                          capture_output=True, text=True)
+    done = one_shot(eager, sampler, tmp_path / "out")
     assert done.returncode == 0, done.stderr
     state = json.loads(next((tmp_path / "out" / "oneshot").glob(f"{sampler}-*.json")).read_text())
     assert state["steps"] == 48 and state["trained"]
