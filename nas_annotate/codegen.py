@@ -206,6 +206,8 @@ def update_statement(update: TrainingUpdate) -> str:
     """Python for a training update in the supernet form: the net acts there. NNI's TF1
     keywords are named, not evaluated."""
     args = [f"validation_data=({update.validation.label})"] if update.validation is not None else []
+    if update.state is not None:
+        args.append(f"state=({update.state.label})")
     if update.unused:
         args.append(f"unused={update.unused!r}")
     return f"{RUNTIME}.training_update({', '.join(args)})"

@@ -183,11 +183,13 @@ class Region:
 @dataclass(frozen=True)
 class TrainingUpdate:
     """`@nni.training_update(...)`, placed after a training step of the script's own loop:
-    where one-shot search acts in it. `validation` is the `validation_data=` given; `unused`
-    names NNI 1's TF1 keywords given (`tf`, `session`, `loss`, `feed_dict`), taken and unused."""
+    where one-shot search acts in it. `validation` is the `validation_data=` given; `state` the
+    `state=` (a JAX loop's own state); `unused` names NNI 1's TF1 keywords given (`tf`,
+    `session`, `loss`, `feed_dict`), taken and unused."""
 
     validation: Expression | None
     unused: tuple[str, ...] = ()
+    state: Expression | None = None
 
 
 @dataclass(frozen=True)

@@ -201,12 +201,12 @@ def _no_choice(key: str, allowed: str, where: str) -> ChoiceError:
     )
 
 
-def training_update(validation_data: Any = None, unused: tuple[str, ...] = ()) -> None:
+def training_update(validation_data: Any = None, unused: tuple[str, ...] = (), state: Any = None) -> None:
     """`@nni.training_update(...)` in the supernet form, after a training step of the script's
     own loop: the one-shot strategy acts there (`Net.training_update`). Only the supernet form
     calls it; without a supernet it does nothing."""
     if _state.supernet is not None:
-        _state.supernet.training_update(validation_data, unused, _where())
+        _state.supernet.training_update(validation_data, unused, _where(), state)
 
 
 def get_next_parameter() -> dict[str, Any]:

@@ -559,12 +559,12 @@ def _scope_bound(node: ast.expr) -> str | None:
     return None
 
 
-UPDATE_KEYWORDS = ("validation_data",)
+UPDATE_KEYWORDS = ("validation_data", "state")
 NNI_TF1_KEYWORDS = ("tf", "session", "loss", "feed_dict")  # NNI 1's, for its TF1 one-shot modes
 
 
 def build_training_update(call: FieldValue, body: Body, errors: Errors) -> TrainingUpdate | None:
-    """`@nni.training_update(validation_data=(x, y))`: keywords only, `validation_data` and
+    """`@nni.training_update(validation_data=(x, y), state=state)`: keywords only, ours and
     NNI's TF1 keywords, each once; None when it is not that (errors say why)."""
     b = _Builder(body, errors)
     node = call.node
@@ -588,7 +588,8 @@ def build_training_update(call: FieldValue, body: Body, errors: Errors) -> Train
         return None
     given = {keyword.arg: keyword.value for keyword in node.keywords}
     validation = b.expression(call, given["validation_data"]) if "validation_data" in given else None
-    return TrainingUpdate(validation, tuple(name for name in NNI_TF1_KEYWORDS if name in given))
+    state = b.expression(call, given["state"]) if "state" in given else None
+    return TrainingUpdate(validation, tuple(name for name in NNI_TF1_KEYWORDS if name in given), state)
 
 
 def build_next_parameter(call: FieldValue, body: Body, errors: Errors) -> None:

@@ -53,25 +53,14 @@ class Darts(OneShotStrategy):
             self._architecture_step(net)(*batch)
 
     def _architecture_step(self, net: Any) -> Any:
-        """One Adam step of the logits alone on a batch (compiled once)."""
+        """One Adam step of the logits alone on a batch (compiled once, on the model's backend)."""
         if self._step is None:
             import keras
-            import tensorflow as tf
 
-            variables = [decision.logits for decision in net.decisions()]
+            from ..supernet import backends
+
             optimizer = keras.optimizers.Adam(self.arch_lr, beta_1=0.5, beta_2=0.999)
-            model = net.model
-
-            @tf.function
-            def step(x: Any, y: Any) -> None:
-                with tf.GradientTape() as tape:
-                    for variable in variables:
-                        tape.watch(variable.value)
-                    loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
-                gradients = tape.gradient(loss, [variable.value for variable in variables])
-                optimizer.apply(gradients, variables)
-
-            self._step = step
+            self._step = backends.gradient_step(net.model, [decision.logits for decision in net.decisions()], optimizer)
         return self._step
 
     def after_epoch(self, net: Any, logs: dict[str, float]) -> dict[str, Any]:

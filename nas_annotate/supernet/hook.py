@@ -26,7 +26,7 @@ from .sites import SupernetError
 
 _OPTIMIZER = next(c for c in keras.optimizers.Optimizer.__mro__ if "apply" in c.__dict__)
 _ORIGINAL: dict[str, Any] = {"fit": keras.Model.fit, "evaluate": keras.Model.evaluate, "apply": _OPTIMIZER.apply}
-_LIBRARIES = ("/keras/", "/tensorflow/", "/nas_annotate/", "/tf_keras/", "<frozen ", "__autograph_generated")
+_LIBRARIES = ("/keras/", "/tensorflow/", "/jax/", "/torch/", "/nas_annotate/", "/tf_keras/", "<frozen ", "__autograph_generated")
 _FIT_ARGS = ("x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data")
 _net: Any = None
 

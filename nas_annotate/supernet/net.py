@@ -282,10 +282,9 @@ class Net:
     def _forward(self) -> Any:
         """The model's training-mode forward pass, compiled once (BatchNorm momentum 0 when traced)."""
         if self._compiled is None or self._compiled[0] is not self.model:
-            import tensorflow as tf
+            from . import backends
 
-            model = self.model
-            self._compiled = (model, tf.function(lambda x: model(x, training=True)))
+            self._compiled = (self.model, backends.forward(self.model))
         return self._compiled[1]
 
     # -- the framework: what fit and evaluate are given, the callback, the end ------------
@@ -337,12 +336,14 @@ class Net:
             self.notes.append(note)
         return trained
 
-    def training_update(self, validation: Any, unused: tuple[str, ...], where: str) -> None:
+    def training_update(self, validation: Any, unused: tuple[str, ...], where: str, state: Any = None) -> None:
         """`@nni.training_update` after a training step of the script's own loop: the strategy's
         calls after that batch and before the next, as `fit`'s callback makes them, and every
         `LOOP_EPOCH` updates its end-of-epoch call (a history entry). The loop's model is found
         once among the caller's variables (a Keras model holding the supernet's decisions);
-        `validation`, when given, is the validation data; NNI's TF1 keywords are noted once."""
+        `validation`, when given, is the validation data; `state`, a JAX loop's own state (read
+        into the model's variables before the calls, written back after: `backends.LoopState`);
+        NNI's TF1 keywords are noted once."""
         if unused and not self._noted_unused:
             self._noted_unused = True
             keywords = ", ".join(f"{name}=" for name in unused)
@@ -352,11 +353,37 @@ class Net:
             self.validation_from = "the validation_data of @nni.training_update"
         if self.model is None:
             self.model = self._loop_model(sys._getframe(2))
+        loop = self._loop_state(state, where)
+        if loop is not None:
+            loop.read()
         self.loop_updates += 1
         self.after_batch()
         if self.loop_updates % LOOP_EPOCH == 0:
             self.after_epoch({})
         self.before_batch()
+        if loop is not None:
+            loop.write()
+
+    def _loop_state(self, state: Any, where: str) -> Any:
+        """`state` as a `backends.LoopState` of the loop's model, or None where none is given; a
+        SupernetError on JAX without one (its loop's step never reads the model's variables)."""
+        from . import backends
+
+        if state is None:
+            if backends.name() == "jax" and self.sites:
+                raise SupernetError(
+                    f"{where}error: on the JAX backend a training loop of one's own keeps the model's state itself, "
+                    "so the path the strategy sets would never reach it: give the state to the update, "
+                    "@nni.training_update(state=state), state = (trainable values, non-trainable values, ...) "
+                    "as the loop's step takes and returns them (docs/search.md, \"Backends\")"
+                )
+            return None
+        if self.model is None:
+            raise SupernetError(
+                f"{where}error: @nni.training_update(state=...) is in a loop whose model was not found: keep the "
+                "Keras model in a variable of the function that holds the loop"
+            )
+        return backends.LoopState(self.model, state, where)
 
     def loop_found(self, where: str, optimizer: Any) -> None:
         """An optimizer step of the script's own loop, by `optimizer`, is at `where` (file:line)."""
@@ -399,6 +426,10 @@ class Net:
         SupernetError), the traceback too under NAS_ANNOTATE_DEBUG=1."""
         self.acting = True
         try:
+            if self.in_fit and self.model is not None and _overrides(self.strategy, method):
+                from . import backends
+
+                backends.attach(self.model)  # JAX's fit keeps the weights apart between batches
             return getattr(self.strategy, method)(self, *args)
         except RunError:
             raise

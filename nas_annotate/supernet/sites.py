@@ -28,9 +28,9 @@ class SupernetError(RunError):
 
 
 def is_tensor(value: object) -> bool:
-    """A TensorFlow or Keras tensor (told from its type alone: nothing is imported)."""
+    """A tensor of Keras or of one of its backends (told from its type alone: nothing is imported)."""
     module = type(value).__module__ or ""
-    return module.split(".")[0] in ("keras", "tensorflow", "tf_keras") and hasattr(value, "shape")
+    return module.split(".")[0] in ("keras", "tensorflow", "tf_keras", "jax", "jaxlib", "torch") and hasattr(value, "shape")
 
 
 class Site:
@@ -65,7 +65,7 @@ class Site:
             if not is_tensor(value):
                 raise SupernetError(
                     f"{self.where}error: {self.key}: one-shot search ({self.net.name}) builds a Keras supernet, "
-                    f"but {label} is a {type(value).__name__}, not a TensorFlow/Keras tensor. One-shot search needs "
+                    f"but {label} is a {type(value).__name__}, not a Keras tensor. One-shot search needs "
                     "a script that builds and fits a Keras model from its layers; search this one with a black-box "
                     "sampler (--sampler tpe, evolution, random or grid)"
                 )
