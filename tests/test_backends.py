@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ BACKENDS = [pytest.param(name, marks=backend(name)) for name in ("jax", "torch")
 
 FIXED_PATH = '''
 import numpy as np
+from keras import ops
 
 from nas_annotate.strategies import OneShotStrategy
 
@@ -58,10 +60,10 @@ class FixedPath(OneShotStrategy):
     def before_batch(self, net):
         net.set_path({key: (self.op, ()) for key in net.sites})
         if self.first is None:
-            self.first = [np.array(v.value) for v in net.model.trainable_variables]
+            self.first = [ops.convert_to_numpy(v) for v in net.model.trainable_variables]
 
     def finish(self, net, count):
-        now = [np.array(v.value) for v in net.model.trainable_variables]
+        now = [ops.convert_to_numpy(v) for v in net.model.trainable_variables]
         unchanged = sum(bool(np.array_equal(a, b)) for a, b in zip(self.first, now))
         return [(net.as_choice({key: (self.op, ()) for key in net.sites}), unchanged)]
 '''
@@ -196,3 +198,22 @@ def test_a_torch_loop_of_ones_own(tmp_path):
         ok(done)
         assert state["trained"] and state["steps"] == 48
         assert state["ranked"][0]["choice"]["tiny_torch_loop/build.cell"]["layer"] == "dense(units=16)", state["ranked"]
+
+
+def test_the_jax_extra_installs_no_tensorflow():
+    """`pip install -e '.[jax]'`: Keras 3, JAX and the search, and no TensorFlow among them."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is Python 3.11's")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+
+    def packages(extra: str) -> set[str]:
+        found: set[str] = set()
+        for requirement in extras[extra]:
+            name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+            inner = re.search(r"\[([a-z,]+)\]", requirement)
+            found |= set().union(*(packages(e) for e in inner.group(1).split(","))) if name == "nas-annotate" else {name}
+        return found
+
+    jax = packages("jax")
+    assert {"keras", "jax", "optuna", "scikit-learn"} <= jax
+    assert not {name for name in jax if name.startswith("tensorflow")}
+    assert "jax" in packages("test")  # CI runs these tests on JAX
