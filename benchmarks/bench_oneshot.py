@@ -4,7 +4,8 @@ table (`--table`, default benchmarks/data/digits.csv: every architecture trained
 each of the table's seeds).
 
     python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs N] [--table PATH]
-        [--methods tpe evolution random darts enas@15 ...] [--json PATH] [--plot PATH] [--judge JSON]
+        [--methods tpe evolution random darts enas@15 ...] [--backend jax|torch|tensorflow]
+        [--json PATH] [--plot PATH] [--judge JSON]
 
 Every search gives the script the table's recipe (digits_table.ARGS) and its seed; `--epochs`
 overrides the recipe's epochs.  Per seed, tpe runs first (`--trials` trials, as the README's
@@ -14,7 +15,9 @@ rank (`--retrain 0`: the architecture they return is the one judged); `enas@15` 
 script `--epochs 15` for its supernet, as a user would (default: as the trials).  Variants are
 methods too: `darts-bilevel` (`--darts bilevel`), `enas-uniform` (`--policy uniform`).  `gdas` and `spos` are
 the example plug-ins (`--sampler examples/strategies/gdas.py:Gdas`, `spos.py:Spos`), and any
-other one-shot `PATH.py:NAME` is a method as it is.
+other one-shot `PATH.py:NAME` is a method as it is.  `--backend NAME` searches
+examples/keras3/train.py (the same space, written with `import keras` alone) with
+KERAS_BACKEND=NAME instead: the table judges what JAX or PyTorch finds as it judges TensorFlow.
 
 For each search: its wall time, the table accuracy (mean over the table's seeds) and percentile
 of the architecture it returns, whether that is in the table's top quarter, and for enas
@@ -46,6 +49,7 @@ import digits_table  # noqa: E402  (beside this file)
 
 ROOT = HERE.parent
 SCRIPT = ROOT / "examples" / "digits" / "train.py"
+KERAS3 = ROOT / "examples" / "keras3" / "train.py"  # the same space, `import keras` alone: any backend
 METHODS = ("darts", "enas", "tpe", "evolution", "random", "darts-bilevel", "enas-uniform", "gdas", "spos")
 ONESHOT = ("darts", "enas", "darts-bilevel", "enas-uniform", "gdas", "spos")
 VARIANTS = {
@@ -96,14 +100,16 @@ def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple
     """Run one search; its start (epoch seconds) and wall time."""
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
     base, _, supernet_epochs = method.partition("@")
-    command = [nas, "search", str(SCRIPT), *VARIANTS.get(base, ["--sampler", base]), "--seed", str(seed), "--out", out, "--quiet"]
+    script = KERAS3 if args.backend else SCRIPT
+    command = [nas, "search", str(script), *VARIANTS.get(base, ["--sampler", base]), "--seed", str(seed), "--out", out, "--quiet"]
     if one_shot(base):
         command += ["--retrain", "0"]
     else:
         command += ["--trials", str(args.trials)]
     command += ["--", *digits_table.recipe(supernet_epochs or args.epochs), "--seed", str(seed)]
     began, clock = time.time(), time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    env = {**os.environ, **({"KERAS_BACKEND": args.backend} if args.backend else {})}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - clock
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
@@ -265,6 +271,8 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", type=method_name, default=list(METHODS[:5]), metavar="METHOD[@EPOCHS]",
                         help=f"of {', '.join(METHODS)}, or a one-shot PATH.py:NAME; a one-shot one may say its "
                              "supernet's epochs: enas@15")
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                        help="search examples/keras3/train.py with this KERAS_BACKEND (default: examples/digits on TensorFlow)")
     parser.add_argument("--table", default=str(digits_table.TABLE), metavar="PATH", help="the digits table (default: benchmarks/data/digits.csv)")
     parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
     parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
@@ -292,7 +300,9 @@ def main() -> None:
         document = {
             "command": " ".join(["python benchmarks/bench_oneshot.py", *sys.argv[1:]]),
             "machine": f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}",
-            "settings": {"trials": args.trials, "script_args": digits_table.recipe(args.epochs), "methods": methods},
+            "settings": {"trials": args.trials, "script_args": digits_table.recipe(args.epochs), "methods": methods,
+                         "script": str((KERAS3 if args.backend else SCRIPT).relative_to(ROOT)),
+                         "backend": args.backend or "tensorflow"},
             "records": raw,
         }
     print()
