@@ -196,19 +196,46 @@ def test_minimize_ranks_the_other_way(trial, tmp_path):
     assert results["best"]["value"] == min(t["value"] for t in results["trials"])
 
 
+SMALL = (
+    'def a(x): return 1\ndef b(x): return 2\nu, v = 10, 20\n'
+    '"""@nni.mutable_layer {layer_choice: [a, b], layer_output: p}\n'
+    '{layer_choice: [a, b], input_candidates: [u, v], input_num: [0, 1], layer_output: q}"""\n'
+    '"""@nni.report_final_result(p + q)"""\n'
+)
+
+
 def test_grid_runs_each_architecture_once_then_has_nothing_left(tmp_path):
     script = tmp_path / "small.py"
-    script.write_text(
-        'def a(x): return 1\ndef b(x): return 2\nu, v = 10, 20\n'
-        '"""@nni.mutable_layer {layer_choice: [a, b], layer_output: p}\n'
-        '{layer_choice: [a, b], input_candidates: [u, v], input_num: [0, 1], layer_output: q}"""\n'
-        '"""@nni.report_final_result(p + q)"""\n'
-    )
+    script.write_text(SMALL)
     _, results = run_search(script, tmp_path, sampler="grid")
     choices = [json.dumps(t["choice"], sort_keys=True) for t in results["trials"]]
     assert len(choices) == 2 * 2 * 3 == len(set(choices))
     outcome, results = run_search(script, tmp_path, sampler="grid")
     assert outcome.finished == 0 and len(results["trials"]) == 12
+
+
+def test_a_grid_point_whose_search_stopped_its_trial_is_trained_by_the_next_run(tmp_path):
+    """A trial failed by its search stopping (Ctrl-C, SIGTERM, a search that died) gives its
+    point back; a trial that failed on its own keeps it."""
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import TrialState, create_trial
+
+    script = tmp_path / "small.py"
+    script.write_text(SMALL)
+    grid = load_space(str(script)).grid()
+    names = sorted(grid)
+    points = [dict(zip(names, values)) for values in itertools.product(*(grid[name] for name in names))]
+    (tmp_path / "out").mkdir()
+    study = optuna.create_study(study_name="small", storage=f"sqlite:///{tmp_path / 'out' / 'study.db'}", direction="maximize")
+    errors = ("interrupted", "its search process died", "exited with status 1")
+    for point, error in zip(points, errors):
+        study.add_trial(create_trial(state=TrialState.FAIL, params=point, user_attrs={"error": error},
+                                     distributions={name: CategoricalDistribution(grid[name]) for name in names}))
+    outcome, results = run_search(script, tmp_path, sampler="grid")
+    assert outcome.finished == 11
+    complete = [t.params for t in study.get_trials(states=(TrialState.COMPLETE,))]
+    assert points[0] in complete and points[1] in complete and points[2] not in complete
+    assert len(complete) == 11 and all(complete.count(p) == 1 for p in complete)
 
 
 def run_failing_search(trial: Path, tmp_path: Path, *args: str, **settings) -> tuple:

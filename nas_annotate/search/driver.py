@@ -25,7 +25,7 @@ from .options import NothingCompleted, Options, Outcome, SearchProblem, Strategy
 from .gpus import GpuProblem, Slots, discover, environment, shown as shown_gpus
 from .process import Worker
 from .progress import Progress
-from .samplers import MULTI_OBJECTIVE, SAMPLERS, GridClaims, resolve
+from .samplers import INTERRUPTED, LOST, MULTI_OBJECTIVE, SAMPLERS, GridClaims, resolve
 from .optuna_space import SearchSpace, load_space
 from .storage import Retry, StorageLost, claim_lock
 from .study import fail_orphans, machine, open_study, trial_count
@@ -137,14 +137,14 @@ def _search(
         driver.run(total, worker, progress)
     except (KeyboardInterrupt, _Stop):
         outcome.interrupted = True
-        driver.abandon("interrupted")
+        driver.abandon(INTERRUPTED)
         say("nas-annotate: interrupted; running trials were stopped and recorded as failed")
     except StrategyStopped as exc:
         driver.abandon(str(exc))
         write_results(study, space, options, out_dir, final=True, echo=None)
         raise
     except SearchProblem:
-        driver.abandon("the trial worker stopped unexpectedly")
+        driver.abandon(LOST)
         raise
     finally:
         signal.signal(signal.SIGTERM, old_term)

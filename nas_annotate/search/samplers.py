@@ -77,7 +77,7 @@ def make_sampler(
 class GridClaims:
     """The grid's points, each given to exactly one trial of the study, however many searches
     share it: under the study's lock, a search queues the first point (in its order) that no
-    trial has, and takes it. `lock()` holds the study's lock and yields a check that it still
+    trial holds (`holds_point`: a trial its search stopped gives its point back), and takes it. `lock()` holds the study's lock and yields a check that it still
     does (`storage.claim_lock`). (Optuna's grid sampler lets searches that ask at once pick the
     same point, and maps a point's number to a different point under each seed.)"""
 
@@ -88,14 +88,17 @@ class GridClaims:
         random.Random(seed).shuffle(points)
         self.points = points
         self.lock = lock
-        self.next = 0  # points before it have a trial already: trials are never removed
+        self.next = 0  # points before it have a trial that holds them
 
     def claim(self, study: Study, distributions: dict[str, BaseDistribution]) -> Trial | None:
         """A new running trial of a point that no trial has had, or None when the grid is done.
         Trials left queued (a search stopped between queueing and taking) are taken first."""
         with self.lock() as still_held:
             if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-                taken = {_signature(t.system_attrs.get("fixed_params") or t.params) for t in study.get_trials(deepcopy=False)}
+                taken = {
+                    _signature(t.system_attrs.get("fixed_params") or t.params)
+                    for t in study.get_trials(deepcopy=False) if holds_point(t)
+                }
                 while self.next < len(self.points) and _signature(self.points[self.next]) in taken:
                     self.next += 1
                 if self.next == len(self.points):
@@ -103,6 +106,15 @@ class GridClaims:
                 still_held()
                 study.enqueue_trial(self.points[self.next])
             return study.ask(fixed_distributions=distributions)
+
+
+INTERRUPTED, DIED, LOST = "interrupted", "its search process died", "the trial worker stopped unexpectedly"
+
+
+def holds_point(trial: Any) -> bool:
+    """Whether a trial keeps its grid point: every trial but one that failed because its search
+    stopped (Ctrl-C, SIGTERM, a search or worker that died), whose point a later run trains."""
+    return not (trial.state == TrialState.FAIL and trial.user_attrs.get("error") in (INTERRUPTED, DIED, LOST))
 
 
 def _signature(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -14,7 +14,7 @@ from typing import Any
 from . import objectives as objectives_module
 from .objectives import Objective
 from .options import DEFAULT_TRIALS, Options, SearchProblem
-from .samplers import make_sampler
+from .samplers import DIED, holds_point, make_sampler
 from ..strategies.registry import Strategy
 from .optuna_space import NotFinite, SearchSpace
 from .storage import Retry, SearchStorage, database_error
@@ -112,7 +112,7 @@ def fail_orphans(study: Any, machine: str) -> int:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner_pid = str(trial.user_attrs.get("worker", "")).rpartition(":")[2]
         if trial.user_attrs.get("machine") == machine and owner_pid.isdigit() and not _alive(int(owner_pid)):
-            study._storage.set_trial_user_attr(trial._trial_id, "error", "its search process died")
+            study._storage.set_trial_user_attr(trial._trial_id, "error", DIED)
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             failed += 1
     return failed
@@ -201,6 +201,7 @@ def trial_count(options: Options, study: Any, space: SearchSpace) -> int:
     taken = {
         tuple(sorted(t.params.items()))
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING))
+        if holds_point(t)
     }
     grid = space.grid()
     total = 1
