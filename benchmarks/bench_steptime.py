@@ -2,6 +2,7 @@
 architecture written by hand in Keras: same process, same data, after warm-up.
 
     python benchmarks/bench_steptime.py [--steps 200] [--rounds 9] [--json PATH]
+    KERAS_BACKEND=jax python benchmarks/bench_steptime.py ...    # or torch: examples/keras3 on that backend
 
 Prints the median step time of each model and its ratio to the hand-written one (goal
 1.00 ± 0.03: generated code must cost nothing), for the chosen form (`expand --choice`) and
@@ -11,9 +12,16 @@ layer's number of candidates (the bound: no waste beyond computing each candidat
 supernet is also trained by a loop of one's own, a `tf.function` step of `tf.GradientTape` and
 `apply_gradients` (as examples/custom_loop does), timed the same way: its ratio to the same
 supernet's `train_on_batch` step (traced as `fit` traces it, without the loop's hook) is held
-against 1.2 (issue 24: the one-shot hooks in a custom loop cost at most a fifth more).  A second copy of the hand-written model is timed like the
-others: its ratio is the noise floor of the measurement.  `--json PATH` also writes them.  A
-benchmark, not a test.
+against 1.2 (issue 24: the one-shot hooks in a custom loop cost at most a fifth more).  A
+second copy of the hand-written model is timed like the others: its ratio is the noise floor of
+the measurement.  `--json PATH` also writes them.  A benchmark, not a test.
+
+On another Keras backend (KERAS_BACKEND=jax or torch) the trial is examples/keras3/train.py (the
+same model in Keras 3 alone) and the loop of one's own is that backend's: on JAX a jitted step
+of `stateless_call`, `jax.value_and_grad` and `stateless_apply` over a state the loop holds,
+given to the training update at every step (`backends.LoopState`: read into the model, written
+back); on PyTorch `loss.backward()` and the optimizer's `apply`.  JAX's steps are waited for
+(`block_until_ready`), as `train_on_batch` waits for its result.
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN = ROOT / "examples" / "digits" / "train.py"
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+TRAIN = ROOT / "examples" / ("digits" if BACKEND == "tensorflow" else "keras3") / "train.py"
 CHOICE = ROOT / "examples" / "digits" / "choice.json"
 
 
@@ -59,12 +68,12 @@ def hand_written(keras, channels: int):
 def wiring(model) -> list[tuple[str, list[int]]]:
     """Each layer's type and the positions of the layers feeding it, in order: equal wiring
     means the same computation, whatever the layers are named."""
-    import tensorflow as tf
+    import keras
 
     found = []
     for layer in model.layers:
         inputs = layer._inbound_nodes[0].input_tensors if layer._inbound_nodes else []
-        feeding = [model.layers.index(t._keras_history.operation) for t in tf.nest.flatten(inputs)]
+        feeding = [model.layers.index(t._keras_history.operation) for t in keras.tree.flatten(inputs)]
         found.append((type(layer).__name__, feeding))
     return found
 
@@ -94,23 +103,81 @@ def as_in_fit():
         net.in_fit = False
 
 
-class LoopStep:
-    """A model trained by a loop of one's own: `train_on_batch(x, y)` is a `tf.function` step of
-    `tf.GradientTape` and `apply_gradients` over `model.trainable_variables`."""
+def loop_step(model, keras):
+    """A model trained by a loop of one's own, on the backend: `train_on_batch(x, y)` of an
+    object standing for the model."""
+    optimizer = keras.optimizers.Adam(1e-2)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    if BACKEND == "jax":
+        return JaxLoop(model, optimizer, loss)
+    if BACKEND == "torch":
+        import torch
 
-    def __init__(self, model, keras, tf) -> None:
-        self.model = model
-        optimizer = keras.optimizers.Adam(1e-2)
-        loss = keras.losses.SparseCategoricalCrossentropy()
+        weights = model.trainable_weights
 
-        @tf.function
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                value = loss(y, model(x, training=True))
-            gradients = tape.gradient(value, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        def torch_step(x, y):
+            value = loss(torch.as_tensor(y), model(torch.as_tensor(x), training=True))
+            model.zero_grad()
+            value.backward()
+            with torch.no_grad():
+                optimizer.apply([w.value.grad for w in weights], weights)
 
+        return Stepping(torch_step)
+    import tensorflow as tf
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            value = loss(y, model(x, training=True))
+        gradients = tape.gradient(value, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+
+    return Stepping(step)
+
+
+class Stepping:
+    def __init__(self, step) -> None:
         self.train_on_batch = step
+
+
+class JaxLoop:
+    """A JAX loop of one's own: a jitted step of `stateless_call`, `jax.value_and_grad` and
+    `stateless_apply` over the state the loop holds; with a supernet, the state given to the
+    training update's `LoopState` at every step, as `@nni.training_update(state=state)` does."""
+
+    def __init__(self, model, optimizer, loss) -> None:
+        import jax
+
+        from nas_annotate.supernet import hook
+
+        optimizer.build(model.trainable_variables)
+        self.model, self.supernet = model, hook._net is not None
+
+        def compute(trainable, non_trainable, x, y):
+            predicted, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+            return loss(y, predicted), non_trainable
+
+        gradient = jax.value_and_grad(compute, has_aux=True)
+
+        @jax.jit
+        def step(state, x, y):
+            trainable, non_trainable, optimizer_variables = state
+            (_, non_trainable), grads = gradient(trainable, non_trainable, x, y)
+            trainable, optimizer_variables = optimizer.stateless_apply(optimizer_variables, grads, trainable)
+            return trainable, non_trainable, optimizer_variables
+
+        self.step, self.block = step, jax.block_until_ready
+        self.state = tuple([v.value for v in variables] for variables in (
+            model.trainable_variables, model.non_trainable_variables, optimizer.variables))
+
+    def train_on_batch(self, x, y):
+        from nas_annotate.supernet.backends import LoopState
+
+        self.state = self.block(self.step(self.state, x, y))
+        if self.supernet:
+            loop = LoopState(self.model, self.state, "")
+            loop.read()
+            loop.write()
 
 
 def supernet_builder(strategy: str):
@@ -152,16 +219,16 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the medians (ms/step) and ratios here")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    import tensorflow as tf
+    import keras
 
     from nas_annotate import runtime
     from nas_annotate.api import expand, extract
 
-    keras = tf.keras
     chosen = module_from(expand(str(TRAIN), str(CHOICE)))
     runtime.set_choice(str(CHOICE))
     run_time = module_from(expand(str(TRAIN), None))
     supernets = {strategy: supernet_builder(strategy) for strategy in SUPERNETS}
+    own_loops = {strategy: supernet_builder(strategy) for strategy in SUPERNETS}  # a net apiece: no shared decision layers
     (x, y), _ = chosen["load_data"]()
     models = {}
     for name, build in [
@@ -170,12 +237,12 @@ def main() -> None:
         ("run-time form", run_time["build_model"]),
         (CONTROL, lambda: hand_written(keras, chosen["CHANNELS"])),
         *((f"supernet form ({strategy})", build) for strategy, build in supernets.items()),
-        *((f"supernet form ({strategy}), own loop", build) for strategy, build in supernets.items()),
+        *((f"supernet form ({strategy}), own loop", build) for strategy, build in own_loops.items()),
     ]:
         keras.utils.set_random_seed(0)
         model = build()
         if name.endswith("own loop"):
-            model = LoopStep(model, keras, tf)
+            model = loop_step(model, keras)
             step_time(model, x, y, 50, args.batch)
         else:
             model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
@@ -194,13 +261,16 @@ def main() -> None:
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             times[name].append(step_time(models[name], x, y, args.steps, args.batch))
-    print(f"tensorflow {tf.__version__}, python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
+    library = __import__({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(BACKEND, "keras"))
+    print(f"keras {keras.__version__} on {BACKEND} {library.__version__}, {TRAIN.relative_to(ROOT)}, python "
+          f"{platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
     print(f"{args.rounds} rounds x {args.steps} train_on_batch steps of {args.batch}, models interleaved in rotating order; "
           f"{counts[BASE]} parameters each, wired alike")
     print(f"ratio: the median over rounds of (model / {BASE}) in the same round; "
           f"the second copy of the hand-written model shows the noise")
     widest = max(len(entry["_value"]["layer_choice"]) for entry in json.loads(extract([str(TRAIN)])).values())
-    results = {"steps": args.steps, "rounds": args.rounds, "batch": args.batch, "widest_layer": widest, "models": {}}
+    results = {"backend": BACKEND, "script": str(TRAIN.relative_to(ROOT)), "steps": args.steps, "rounds": args.rounds,
+               "batch": args.batch, "widest_layer": widest, "models": {}}
     for name, samples in times.items():
         median = statistics.median(samples)
         ratio = statistics.median(t / b for t, b in zip(samples, times[BASE]))

@@ -102,6 +102,9 @@ def run_rows(r: dict[str, Any]) -> list[Row]:
 def steptime_rows(r: dict[str, Any]) -> list[Row]:
     models = r["models"]
     base = f"hand-written Keras {models['hand-written Keras']['ms_per_step']:.2f} ms"
+    backend = r.get("backend", "tensorflow")
+    if backend != "tensorflow":  # the supernet on another Keras backend: its ratios beside TensorFlow's
+        return steptime_backend_rows(r, backend, base)
     rows = []
     for name, label in (("expanded (chosen form)", "chosen form (`expand --choice`)"), ("run-time form", "run-time form (`run`)")):
         ratio = models[name]["ratio"]
@@ -123,6 +126,26 @@ def steptime_rows(r: dict[str, Any]) -> list[Row]:
             rows.append(Row("bench_steptime", f"the supernet's step in a loop of one's own ({strategy}: a tf.function step, the hooks on)",
                             f"{loop['ms_per_step']:.2f} ms", f"its fit-like step {fit['ms_per_step']:.2f} ms",
                             f"{loop['ratio_to_train_on_batch']:.2f}", "≤ 1.2", met(loop["ratio_to_train_on_batch"] <= 1.2)))
+    return rows
+
+
+def steptime_backend_rows(r: dict[str, Any], backend: str, base: str) -> list[Row]:
+    models, widest, rows = r["models"], r["widest_layer"], []
+    name = f"bench_steptime ({backend})"
+    for strategy in ("darts", "enas"):
+        entry = models[f"supernet form ({strategy})"]
+        rows.append(Row(name, f"examples/keras3 on {backend}: the supernet's training step ({strategy})",
+                        f"{entry['ms_per_step']:.2f} ms", base, f"{entry['ratio']:.2f}",
+                        f"≤ {widest} (candidates in the widest layer)", met(entry["ratio"] <= widest)))
+    for strategy in ("darts", "enas"):
+        loop = models[f"supernet form ({strategy}), own loop"]
+        fit = models[f"supernet form ({strategy})"]
+        rows.append(Row(name, f"the supernet's step in a {backend} loop of one's own ({strategy}, the update given its state)",
+                        f"{loop['ms_per_step']:.2f} ms", f"its train_on_batch step {fit['ms_per_step']:.2f} ms",
+                        f"{loop['ratio_to_train_on_batch']:.2f}", "≤ 1.2", met(loop["ratio_to_train_on_batch"] <= 1.2)))
+    control = models["hand-written Keras, a second copy"]
+    rows.append(Row(name, "the noise: a second copy of the hand-written model", f"{control['ms_per_step']:.2f} ms",
+                    base, f"{control['ratio']:.3f}", "—", "—"))
     return rows
 
 
@@ -355,6 +378,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], Callable[[dict[str, Any]], lis
     "bench_freeze": ([], ["--runs", "5"], freeze_rows),
     "bench_run": ([], ["--runs", "6"], run_rows),
     "bench_steptime": ([], ["--steps", "100", "--rounds", "5"], steptime_rows),
+    "bench_steptime:jax": ([], ["--steps", "100", "--rounds", "5"], steptime_rows),  # KERAS_BACKEND=jax
     "bench_gpu": (["--overhead", "--trials", "40", "--rounds", "5"], ["--overhead", "--trials", "20", "--rounds", "3"], gpu_rows),
     "bench_samplers": (["--seeds", "100", "--budgets", str(SAMPLER_BUDGET)], ["--seeds", "20", "--budgets", str(SAMPLER_BUDGET)], samplers_rows),
     "bench_pareto": ([], ["--seeds", "3"], pareto_rows),
@@ -380,7 +404,7 @@ writes its key numbers).  Run them with the `bench` extra installed:
 | `bench_compiler.py` | `extract` and `expand` of a generated 4,500-line module holding 500 annotations in every form, against the `ast.parse` + `ast.unparse` round trip of the same text (in process, interleaved runs, median of paired ratios); `expand` of an annotation-free file of the same size; `nas-annotate --help`, and `extract`/`expand` of that file, in a subprocess | ≤ 4× the round trip (NNI's ast + astor expander: ~5.3×); the annotation-free file is never parsed; `--help` < 150 ms; `extract`/`expand` of it ≤ 1.3× `--help` |
 | `bench_freeze.py` | `nas-annotate freeze` of bench_compiler's module (each layer's first candidate), against libcst's own `parse_module` + `.code` of the same text (in process, interleaved runs, median of paired ratios), with the time of each stage; the same for examples/digits/train.py, where pruning runs libcst's scope analysis | ≤ 1.5× libcst's round trip |
 | `bench_run.py` | `nas-annotate run` of a small annotated script, with a warm and a cold cache, against `python` on the same script pre-expanded (medians) | warm: ≤ 100 ms more |
-| `bench_steptime.py` | training-step time of the digits trial built from generated code, in the chosen form (`expand --choice`) and the run-time form (what `run` executes), and of its supernet (one-shot search), against the same model written by hand in Keras; the supernet's step in a loop of one's own (a `tf.function` step, the one-shot hooks on) against its fit-like step | ratio 1.00 ± 0.03; the supernet ≤ the widest layer's number of candidates; the own loop ≤ 1.2× |
+| `bench_steptime.py` | training-step time of the digits trial built from generated code, in the chosen form (`expand --choice`) and the run-time form (what `run` executes), and of its supernet (one-shot search), against the same model written by hand in Keras; the supernet's step in a loop of one's own (a `tf.function` step, the one-shot hooks on) against its fit-like step; again under `KERAS_BACKEND=jax` (examples/keras3; the loop a jitted JAX step whose update is given its state) | ratio 1.00 ± 0.03; the supernet ≤ the widest layer's number of candidates; the own loop ≤ 1.2× |
 | `bench_gpu.py` | on a GPU: the digits search with `--jobs 2 --trials-per-gpu 2` on one GPU against `--jobs 1`, and the supernet's step there; anywhere (`--overhead`): the GPU scheduling's cost per trial with four stand-in GPUs | scheduling ≤ 10 ms a trial |
 | `bench_samplers.py` | how many seeds of each sampler reach the toy trial's optimum (one of 3,750 architectures) within a budget of trials, in process | `tpe` and `evolution` more often than `random` |
 | `bench_pareto.py` | two objectives, accuracy (max) and params (min), on the digits space: the hypervolume of the front each multi-objective sampler (and `random`) finds in 40 trials, as a fraction of the table's own front's (reference point at the table's worst accuracy and largest model; and, telling the samplers apart, 10% beyond the table front's worst), with the digits table and each architecture's parameter count (`benchmarks/data/digits_params.csv`) as the lookup: ask/tell in process, no training | `tpe` (multi-objective TPE, the default): ≥ 0.9 |
@@ -469,12 +493,14 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="nas-annotate-table-") as work:
         for name, (full, quick, to_rows) in BENCHMARKS.items():
-            out = os.path.join(work, f"{name}.json")
+            script, _, backend = name.partition(":")
+            out = os.path.join(work, f"{script}-{backend or 'default'}.json")
             table = ["--table", args.table] if name in TABLED else []
-            command = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full), *table, "--json", out]
-            print(f"\n=== {' '.join(command[1:-2])}", flush=True)
+            command = [sys.executable, str(HERE / f"{script}.py"), *(quick if args.quick else full), *table, "--json", out]
+            env = {**os.environ, **({"KERAS_BACKEND": backend} if backend else {})}
+            print(f"\n=== {'KERAS_BACKEND=' + backend + ' ' if backend else ''}{' '.join(command[1:-2])}", flush=True)
             began = time.perf_counter()
-            if subprocess.run(command, cwd=HERE.parent, check=False).returncode:
+            if subprocess.run(command, cwd=HERE.parent, check=False, env=env).returncode:
                 sys.exit(f"{name} failed: README.md left as it was")
             print(f"=== {name}: {time.perf_counter() - began:.0f} s", flush=True)
             rows += to_rows(json.loads(Path(out).read_text()))
