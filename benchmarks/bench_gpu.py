@@ -3,11 +3,25 @@
     python benchmarks/bench_gpu.py [--trials 8] [--json PATH]   # on a machine with a GPU
     python benchmarks/bench_gpu.py --overhead [--trials 40]     # anywhere: the scheduling's cost
 
-On a machine with a GPU (`nvidia-smi -L` lists one, TensorFlow sees it) it times, on GPU 0:
-the digits search (`examples/digits/train.py`, `--trials` trials, random) with `--jobs 1`, and
-with `--jobs 2 --trials-per-gpu 2` (two trials sharing the GPU, memory growth on), end to end;
-and the darts supernet's training step against the standalone model's (`bench_steptime.py` on
+On a machine with a GPU (`nvidia-smi -L` lists one) it times, on GPU 0: the digits search
+(`--trials` trials, random) with `--jobs 1`, and with `--jobs 2 --trials-per-gpu 2` (two trials
+sharing the GPU, TensorFlow's memory growth on, JAX's preallocation off), end to end; and the
+darts and enas supernets' training step against the standalone model's (`bench_steptime.py` on
 the GPU). It prints what it found. On a machine without a GPU it says so in one line and exits 0.
+
+The backend is KERAS_BACKEND's, else TensorFlow where it is installed, else JAX: on TensorFlow
+the trial is examples/digits/train.py, on JAX or PyTorch examples/keras3/train.py (the same
+model in Keras 3 alone).  A GPU machine with JAX and PyTorch but no TensorFlow (this project's
+lent ones: numpy, scipy, scikit-learn, matplotlib, tqdm, click and PyYAML are there) needs these
+wheels beside them, for Python 3.12: keras, namex, optree (binary), optuna, alembic, Mako,
+SQLAlchemy (binary), greenlet (binary), colorlog and libcst (binary; the best script's freeze);
+`pip download --no-deps --only-binary=:all: --python-version 3.12 ... -d .whl NAME` each, then
+there:
+
+    pip install --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
+    KERAS_BACKEND=jax python3 benchmarks/bench_gpu.py --json $OUT/gpu.json
+
+(with the project on PYTHONPATH rather than installed, the command is `python -m nas_annotate`).
 
 `--overhead` measures what the GPU scheduling costs a trial, with no GPU needed: the pure-Python
 toy search (`examples/toy/score.py`, `--jobs 4`) with four stand-in GPUs (an `nvidia-smi` on
@@ -33,16 +47,28 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DIGITS = ROOT / "examples" / "digits" / "train.py"
 TOY = ROOT / "examples" / "toy" / "score.py"
-NAS = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+INSTALLED = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
+NAS = [INSTALLED] if os.path.exists(INSTALLED) else [sys.executable, "-m", "nas_annotate"]
 GOAL_MS = 10.0
+
+
+def backend() -> str:
+    """KERAS_BACKEND, else TensorFlow where it is installed, else JAX."""
+    import importlib.util
+
+    return os.environ.get("KERAS_BACKEND") or ("tensorflow" if importlib.util.find_spec("tensorflow") else "jax")
+
+
+def digits(name: str) -> Path:
+    """The digits trial for backend `name`."""
+    return ROOT / "examples" / ("digits" if name == "tensorflow" else "keras3") / "train.py"
 
 
 def search(script: Path, trials: int, options: list[str], env: dict[str, str], args: list[str] | None = None) -> float:
     """Seconds of one search, end to end, in a fresh output directory."""
     with tempfile.TemporaryDirectory() as out:
-        command = [NAS, "search", str(script), "--sampler", "random", "--seed", "0", "--trials", str(trials), "-q",
+        command = [*NAS, "search", str(script), "--sampler", "random", "--seed", "0", "--trials", str(trials), "-q",
                    "-o", out, *options, *(["--", *args] if args else [])]
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -116,12 +142,15 @@ def main() -> None:
                   "--overhead measures the scheduling without one")
             return
         trials = args.trials or 8
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": gpus[0]}
-        one = search(DIGITS, trials, ["--jobs", "1", "--gpus", gpus[0]], env)
-        two = search(DIGITS, trials, ["--jobs", "2", "--trials-per-gpu", "2", "--gpus", gpus[0]], env)
-        results["digits"] = {"gpu": gpus[0], "trials": trials, "jobs_1_s": one, "jobs_2_shared_s": two, "ratio": two / one}
-        print(f"{machine}\ndigits search, {trials} trials on GPU {gpus[0]}: --jobs 1 {one:.1f} s; "
-              f"--jobs 2 --trials-per-gpu 2 {two:.1f} s ({two / one:.2f}x)")
+        keras_backend = backend()
+        script = digits(keras_backend)
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": gpus[0], "KERAS_BACKEND": keras_backend}
+        one = search(script, trials, ["--jobs", "1", "--gpus", gpus[0]], env)
+        two = search(script, trials, ["--jobs", "2", "--trials-per-gpu", "2", "--gpus", gpus[0]], env)
+        results["digits"] = {"gpu": gpus[0], "backend": keras_backend, "script": str(script.relative_to(ROOT)),
+                             "trials": trials, "jobs_1_s": one, "jobs_2_shared_s": two, "ratio": two / one}
+        print(f"{machine}\ndigits search on {keras_backend} ({script.relative_to(ROOT)}), {trials} trials on GPU {gpus[0]}: "
+              f"--jobs 1 {one:.1f} s; --jobs 2 --trials-per-gpu 2 {two:.1f} s ({two / one:.2f}x)")
         step = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_steptime.py"), "--steps", "100", "--rounds", "5"],
                               env=env, capture_output=True, text=True)
         lines = [line for line in step.stdout.splitlines() if re.search(r"hand-written Keras |supernet form", line)]

@@ -61,8 +61,8 @@ VARIANTS = {
 class Table:
     """The digits table: each architecture's mean accuracy, its percentile and top-quarter line."""
 
-    def __init__(self, path: str) -> None:
-        self.accuracy = digits_table.load_table(path)
+    def __init__(self, path: str, complete: bool = True) -> None:
+        self.accuracy = digits_table.load_table(path, complete)
         ordered = sorted(self.accuracy.values())
         self.size = len(ordered)
         self.ordered = ordered
@@ -276,10 +276,13 @@ def main() -> None:
     parser.add_argument("--table", default=str(digits_table.TABLE), metavar="PATH", help="the digits table (default: benchmarks/data/digits.csv)")
     parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
     parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
+    parser.add_argument("--partial", action="store_true",
+                        help="judge by a table still being built (each architecture's mean over the seeds it has; "
+                             "architectures with none left out): --judge the --json again once it is complete")
     parser.add_argument("--judge", metavar="JSON", help="run nothing: judge the searches of an earlier --json again "
                                                         "(by the table as it is now)")
     args = parser.parse_args()
-    table = Table(args.table)
+    table = Table(args.table, complete=not args.partial)
     if args.judge:
         document = json.loads(Path(args.judge).read_text())
     else:

@@ -32,7 +32,8 @@ def stand_in(directory: Path, count: int) -> dict[str, str]:
     lines = "".join(f'echo "GPU {i}: Stand-in GPU (UUID: GPU-{i:04d})"\n' for i in range(count))
     program.write_text(f"#!/bin/sh\n[ \"$1\" = \"-L\" ] || exit 9\n{lines}")
     program.chmod(program.stat().st_mode | stat.S_IXUSR)
-    env = {key: value for key, value in os.environ.items() if key not in ("CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH")}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH", "XLA_PYTHON_CLIENT_PREALLOCATE")}
     env["PATH"] = f"{directory}{os.pathsep}{env.get('PATH', '')}"
     return env
 
@@ -63,8 +64,11 @@ def test_slots():
     assert Slots([]).take() == () and Slots([]).capacity == 0
     with pytest.raises(GpuProblem, match="--gpus-per-trial 3 needs 3 GPUs, and there are 2"):
         Slots(["0", "1"], per_trial=3)
-    assert environment(("2", "5"), {}) == {"CUDA_VISIBLE_DEVICES": "2,5", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
-    assert environment((), {"TF_FORCE_GPU_ALLOW_GROWTH": "false"}) == {"CUDA_VISIBLE_DEVICES": ""}
+    assert environment(("2", "5"), {}) == {
+        "CUDA_VISIBLE_DEVICES": "2,5", "TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+    }
+    assert environment((), {"TF_FORCE_GPU_ALLOW_GROWTH": "false", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"}) == {"CUDA_VISIBLE_DEVICES": ""}
+    assert "XLA_PYTHON_CLIENT_PREALLOCATE" not in environment(("0",), {"XLA_PYTHON_CLIENT_MEM_FRACTION": ".4"})
 
 
 require(*SEARCH)
@@ -118,6 +122,7 @@ def test_the_users_devices_and_growth_setting_are_kept(tmp_path):
     done, entries = search(tmp_path, env, trials=4)
     assert "4 trial(s), 2 at a time (GPU 5,7 from CUDA_VISIBLE_DEVICES)" in done.stderr
     assert {e["cuda"] for e in entries} == {"5", "7"} and {e["growth"] for e in entries} == {"false"}
+    assert {e["preallocate"] for e in entries} == {"false"}  # JAX's, not set by the user: off
 
 
 def test_no_gpu_and_none(tmp_path):

@@ -6,8 +6,9 @@ gets `--gpus-per-trial` of them as its own `CUDA_VISIBLE_DEVICES` (the physical 
 user's `CUDA_VISIBLE_DEVICES=5,7` gives trials `5` or `7`), and a GPU holds at most
 `--trials-per-gpu` trials at once: a trial waits for its slot. Without GPUs every trial gets an
 empty `CUDA_VISIBLE_DEVICES`. TensorFlow's memory growth is on in every trial
-(`TF_FORCE_GPU_ALLOW_GROWTH=true`) unless the user set that variable, so trials that share a
-GPU do not each map all its memory.
+(`TF_FORCE_GPU_ALLOW_GROWTH=true`) and JAX's preallocation off (`XLA_PYTHON_CLIENT_PREALLOCATE=
+false`) unless the user set those (or JAX's memory fraction), so trials that share a GPU do not
+each map most of its memory. PyTorch takes memory as it needs it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import subprocess
 from collections.abc import Mapping
 
 GROWTH = "TF_FORCE_GPU_ALLOW_GROWTH"
+PREALLOCATE, FRACTION = "XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_MEM_FRACTION"  # JAX's
 _LISTED = re.compile(r"^GPU (\d+):", re.M)
 
 
@@ -92,12 +94,14 @@ class Slots:
 
 
 def environment(gpus: tuple[str, ...], environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What a trial's environment gets: its GPUs as `CUDA_VISIBLE_DEVICES`, and memory growth
-    on unless the user set it."""
+    """What a trial's environment gets: its GPUs as `CUDA_VISIBLE_DEVICES`, TensorFlow's memory
+    growth on and JAX's preallocation off, each unless the user set it."""
     environ = os.environ if environ is None else environ
     found = {"CUDA_VISIBLE_DEVICES": ",".join(gpus)}
     if GROWTH not in environ:
         found[GROWTH] = "true"
+    if PREALLOCATE not in environ and FRACTION not in environ:
+        found[PREALLOCATE] = "false"
     return found
 
 
