@@ -4,7 +4,7 @@ table (`--table`, default benchmarks/data/digits.csv: every architecture trained
 each of the table's seeds).
 
     python benchmarks/bench_oneshot.py [--seeds 3] [--trials 8] [--epochs N] [--table PATH]
-        [--methods tpe evolution random darts enas@15 ...] [--backend jax|torch|tensorflow]
+        [--methods tpe evolution random darts enas@15 ...] [--backend jax|torch|tensorflow] [--script PATH]
         [--json PATH] [--plot PATH] [--judge JSON]
 
 Every search gives the script the table's recipe (digits_table.ARGS) and its seed; `--epochs`
@@ -18,6 +18,8 @@ the example plug-ins (`--sampler examples/strategies/gdas.py:Gdas`, `spos.py:Spo
 other one-shot `PATH.py:NAME` is a method as it is.  `--backend NAME` searches
 examples/keras3/train.py (the same space, written with `import keras` alone) with
 KERAS_BACKEND=NAME instead: the table judges what JAX or PyTorch finds as it judges TensorFlow.
+`--script PATH` searches another script of the same space (examples/custom_loop/train.py: the
+digits trial trained by a loop of its own).
 
 For each search: its wall time, the table accuracy (mean over the table's seeds) and percentile
 of the architecture it returns, whether that is in the table's top quarter, and for enas
@@ -100,7 +102,7 @@ def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple
     """Run one search; its start (epoch seconds) and wall time."""
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
     base, _, supernet_epochs = method.partition("@")
-    script = KERAS3 if args.backend else SCRIPT
+    script = chosen_script(args)
     command = [nas, "search", str(script), *VARIANTS.get(base, ["--sampler", base]), "--seed", str(seed), "--out", out, "--quiet"]
     if one_shot(base):
         command += ["--retrain", "0"]
@@ -114,6 +116,11 @@ def _search(method: str, seed: int, out: str, args: argparse.Namespace) -> tuple
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
     return began, wall
+
+
+def chosen_script(args: argparse.Namespace) -> Path:
+    """The script searched: --script, else examples/keras3 under --backend, else examples/digits."""
+    return Path(args.script).resolve() if args.script else KERAS3 if args.backend else SCRIPT
 
 
 def _black_box(out: str, began: float) -> list[tuple[float, float, str]]:
@@ -273,6 +280,8 @@ def main() -> None:
                              "supernet's epochs: enas@15")
     parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
                         help="search examples/keras3/train.py with this KERAS_BACKEND (default: examples/digits on TensorFlow)")
+    parser.add_argument("--script", metavar="PATH", help="another script of the digits space to search "
+                                                         "(examples/custom_loop/train.py)")
     parser.add_argument("--table", default=str(digits_table.TABLE), metavar="PATH", help="the digits table (default: benchmarks/data/digits.csv)")
     parser.add_argument("--json", metavar="PATH", help="also write every search and the summary here")
     parser.add_argument("--plot", metavar="PATH", help="draw best-found table accuracy against wall time here")
@@ -304,7 +313,7 @@ def main() -> None:
             "command": " ".join(["python benchmarks/bench_oneshot.py", *sys.argv[1:]]),
             "machine": f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}",
             "settings": {"trials": args.trials, "script_args": digits_table.recipe(args.epochs), "methods": methods,
-                         "script": str((KERAS3 if args.backend else SCRIPT).relative_to(ROOT)),
+                         "script": str(chosen_script(args).relative_to(ROOT)),
                          "backend": args.backend or "tensorflow"},
             "records": raw,
         }
