@@ -92,6 +92,19 @@ CASES = [
         '''),
         id="nni-tf1-keywords-are-named-not-evaluated",
     ),
+    pytest.param(
+        src('''
+            for x, y in data:
+                loss, state = train_step(state, x, y)
+                """@nni.training_update(state=state, validation_data=(vx, vy))"""
+        '''),
+        src('''
+            for x, y in data:
+                loss, state = train_step(state, x, y)
+                R.training_update(validation_data=((vx, vy)), state=(state))
+        '''),
+        id="a-jax-loop-gives-its-state",
+    ),
 ]
 
 
@@ -143,11 +156,11 @@ def test_freeze_removes_it(tmp_path):
 
 @pytest.mark.parametrize(("source", "expected"), [
     ('"""@nni.training_update(data)"""\n',
-     [(1, 25, "@nni.training_update takes keyword arguments only (validation_data, tf, session, loss, feed_dict), not 'data'")]),
+     [(1, 25, "@nni.training_update takes keyword arguments only (validation_data, state, tf, session, loss, feed_dict), not 'data'")]),
     ('"""@nni.training_update(validaton_data=v)"""\n',
      [(1, 25, "@nni.training_update has no keyword 'validaton_data'; did you mean 'validation_data'?")]),
-    ('"""@nni.training_update(steps=3)"""\n',
-     [(1, 25, "@nni.training_update has no keyword 'steps' (it takes validation_data, tf, session, loss, feed_dict)")]),
+    ('"""@nni.training_update(epochs=3)"""\n',
+     [(1, 25, "@nni.training_update has no keyword 'epochs' (it takes validation_data, state, tf, session, loss, feed_dict)")]),
     ('"""@nni.training_update(**kw)"""\n', [(1, 25, "@nni.training_update cannot unpack '**kw'; name its keywords")]),
 ])
 def test_its_mistakes(tmp_path, source, expected):
