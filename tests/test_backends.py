@@ -217,3 +217,13 @@ def test_the_jax_extra_installs_no_tensorflow():
     assert {"keras", "jax", "optuna", "scikit-learn"} <= jax
     assert not {name for name in jax if name.startswith("tensorflow")}
     assert "jax" in packages("test")  # CI runs these tests on JAX
+
+
+def test_a_backend_that_trains_nothing_is_one_clear_error(tmp_path):
+    if reason := missing(*SEARCH) or (None if importlib.util.find_spec("keras") else "needs keras: pip install -e '.[jax]'"):
+        pytest.skip(reason)
+    done, _ = search("numpy", FIT, tmp_path / "out", "--sampler", "darts", "--retrain", "0")
+    assert done.returncode == 1
+    assert ("error: one-shot search (darts) trains a supernet, and Keras's numpy backend trains nothing (its fit is not "
+            "implemented): run the search with KERAS_BACKEND=tensorflow, jax or torch") in done.stderr
+    assert "Traceback" not in done.stderr

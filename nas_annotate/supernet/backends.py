@@ -22,10 +22,22 @@ import keras
 
 from .sites import SupernetError
 
+TRAINING = ("tensorflow", "jax", "torch")  # the backends on which Keras trains
+
 
 def name() -> str:
     """The backend Keras runs on: "tensorflow", "jax", "torch" or "numpy"."""
     return keras.backend.backend()
+
+
+def check(strategy: str) -> None:
+    """A SupernetError naming the backend where Keras cannot train a supernet on it."""
+    backend = name()
+    if backend not in TRAINING:
+        raise SupernetError(
+            f"error: one-shot search ({strategy}) trains a supernet, and Keras's {backend} backend trains nothing "
+            f"(its fit is not implemented): run the search with KERAS_BACKEND={', '.join(TRAINING[:-1])} or {TRAINING[-1]}"
+        )
 
 
 def attach(model: Any) -> None:
@@ -107,7 +119,7 @@ def gradient_step(model: Any, variables: Sequence[Any], optimizer: Any) -> Calla
             optimizer.apply(list(gradients), variables)
 
         return step_torch
-    raise SupernetError(f"error: the {backend} backend of Keras computes no gradients: search on tensorflow, jax or torch")
+    raise SupernetError(f"error: Keras's {backend} backend computes no gradients: search on tensorflow, jax or torch")
 
 
 def _jax_gradient_step(model: Any, variables: list[Any], optimizer: Any) -> Callable[[Any, Any], None]:

@@ -84,6 +84,9 @@ class Net:
     def keras_layers(self) -> Any:
         """The module of the decision layers (imports Keras, and hooks `fit` and `evaluate`)."""
         if self._layers is None:
+            from . import backends
+
+            backends.check(self.name)
             from . import hook, layers
 
             self._layers = layers
