@@ -5,6 +5,8 @@
 - `layers.py`: the decision layers (`OpChoice`, `InputChoice`) holding each site's state, their
   weights computed by the strategy in the forward pass;
 - `hook.py`: the script's `keras.Model.fit` and `evaluate`, wrapped for the net;
+- `backends.py`: what differs between Keras's backends (TensorFlow, JAX, PyTorch): JAX's `fit`
+  state, compiled forward passes, the gradient step of chosen variables, a JAX loop's own state;
 - `net.py`: `Net`, the framework: data gathering, the strategy's calls around batches and
   epochs, BatchNorm recalibration, scoring a path with the shared weights, the driver's state.
 
