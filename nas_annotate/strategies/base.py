@@ -265,11 +265,14 @@ class OneShotStrategy:
 
     `metric` names what `finish`'s scores are (None: the net's, of `net.score`);
     `needs_validation` asks for validation data during training (a `fit` that is given none
-    then trains on its first 90%, the rest held out).  docs/strategies.md lists what `net` offers."""
+    then trains on its first 90%, the rest held out); `acts_per_batch` False says that
+    `before_batch` and `after_batch` do nothing as configured (JAX's `fit` then skips handing
+    them the weights).  docs/strategies.md lists what `net` offers."""
 
     kind = "one-shot"
     metric: str | None = None
     needs_validation = False  # True: a `fit` given no validation data has its last 10% held out for it
+    acts_per_batch = True  # False: before_batch and after_batch do nothing as configured
 
     def __init__(self, seed: int | None = None) -> None:
         self.rng = random.Random(seed)

@@ -33,6 +33,11 @@ class Darts(OneShotStrategy):
         """Bilevel darts steps the architecture on validation batches."""
         return self.bilevel
 
+    @property
+    def acts_per_batch(self) -> bool:  # type: ignore[override]
+        """Only bilevel darts acts after a batch (one-level darts's logits train with the weights)."""
+        return self.bilevel
+
     def build(self, decision: Any) -> None:
         decision.logits = decision.add_weight(
             shape=(decision.count,), initializer="zeros", trainable=not self.bilevel, name="logits"

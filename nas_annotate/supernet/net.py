@@ -429,7 +429,7 @@ class Net:
         SupernetError), the traceback too under NAS_ANNOTATE_DEBUG=1."""
         self.acting = True
         try:
-            if self.in_fit and self.model is not None and _overrides(self.strategy, method):
+            if self.in_fit and self.model is not None and self._acts(method):
                 from . import backends
 
                 backends.attach(self.model)  # JAX's fit keeps the weights apart between batches
@@ -445,6 +445,12 @@ class Net:
             ) from None
         finally:
             self.acting = False
+
+    def _acts(self, method: str) -> bool:
+        """Whether the strategy's `method` does anything: it defines it, and (around a batch)
+        does not say that it acts at no batch (`acts_per_batch`)."""
+        per_batch = method in ("before_batch", "after_batch")
+        return _overrides(self.strategy, method) and (not per_batch or bool(getattr(self.strategy, "acts_per_batch", True)))
 
     def before_batch(self) -> None:
         self._call("before_batch")
