@@ -227,3 +227,13 @@ def test_a_backend_that_trains_nothing_is_one_clear_error(tmp_path):
     assert ("error: one-shot search (darts) trains a supernet, and Keras's numpy backend trains nothing (its fit is not "
             "implemented): run the search with KERAS_BACKEND=tensorflow, jax or torch") in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_the_keras3_example_runs_on_the_backend(name, tmp_path):
+    example = ROOT / "examples" / "keras3"
+    done = subprocess.run([NAS, "run", str(example / "train.py"), "--choice", str(example / "choice.json"),
+                           "--", "--epochs", "1", "--limit", "64"],
+                          capture_output=True, text=True, env=environment(name), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("validation accuracy: ")
