@@ -33,9 +33,14 @@ WHY = {
 }
 
 
+def why_not(name: str) -> str | None:
+    """Why Keras cannot run a search on backend `name` here, or None."""
+    return missing(*SEARCH) or (None if importlib.util.find_spec(name) else WHY[name])
+
+
 def backend(name: str) -> pytest.MarkDecorator:
     """Mark: skip unless Keras can run on `name` and a search can run."""
-    reason = missing(*SEARCH) or (None if importlib.util.find_spec(name) else WHY[name])
+    reason = why_not(name)
     return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
@@ -150,7 +155,7 @@ def test_the_path_set_before_a_batch_is_the_one_trained(name, tmp_path):
 
 
 def test_a_jax_loop_of_ones_own_given_its_state(tmp_path):
-    if reason := missing(*SEARCH) or (None if importlib.util.find_spec("jax") else WHY["jax"]):
+    if reason := why_not("jax"):
         pytest.skip(reason)
     for sampler in ("enas", "darts"):
         done, state = search("jax", JAX_LOOP, tmp_path / sampler, "--sampler", sampler, "--retrain", "0")
@@ -170,7 +175,7 @@ def test_a_jax_loop_of_ones_own_given_its_state(tmp_path):
 
 
 def test_a_jax_loop_without_its_state_is_one_clear_error(tmp_path):
-    if reason := missing(*SEARCH) or (None if importlib.util.find_spec("jax") else WHY["jax"]):
+    if reason := why_not("jax"):
         pytest.skip(reason)
     script = tmp_path / "tiny_jax_loop.py"
     script.write_text(JAX_LOOP.read_text().replace(', state=state)"""', ')"""'))
@@ -191,7 +196,7 @@ def test_bilevel_darts_on_an_uncompiled_loop_model_is_one_clear_error(name, tmp_
 
 
 def test_a_torch_loop_of_ones_own(tmp_path):
-    if reason := missing(*SEARCH) or (None if importlib.util.find_spec("torch") else WHY["torch"]):
+    if reason := why_not("torch"):
         pytest.skip(reason)
     for sampler in ("enas", "darts"):
         done, state = search("torch", TORCH_LOOP, tmp_path / sampler, "--sampler", sampler, "--retrain", "0")
