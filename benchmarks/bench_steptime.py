@@ -68,6 +68,40 @@ def hand_written(keras, channels: int):
     return keras.Model(images, layers.Dense(10, activation="softmax")(features))
 
 
+def every_candidate(keras, channels: int):
+    """The supernet's computation without its decisions, written directly in Keras: every
+    candidate of every cell on every input candidate, their outputs padded to the widest and
+    summed. What one-shot search cannot avoid computing; the supernet's own cost is its excess."""
+    layers = keras.layers
+
+    def candidates(x, ops):
+        outputs = []
+        for op in ops:
+            if op in ("conv3", "conv5"):
+                outputs.append(layers.Conv2D(channels, int(op[-1]), padding="same", activation="relu")(x))
+            elif op in ("sep3", "sep5"):
+                outputs.append(layers.SeparableConv2D(channels, int(op[-1]), padding="same", activation="relu")(x))
+            elif op == "max":
+                outputs.append(layers.MaxPool2D(3, strides=1, padding="same")(x))
+            elif op == "avg":
+                outputs.append(layers.AveragePooling2D(3, strides=1, padding="same")(x))
+            else:
+                outputs.append(x)
+        widest = max(o.shape[-1] for o in outputs)
+        padded = [o if o.shape[-1] == widest else layers.Lambda(
+            lambda t, more=widest - o.shape[-1]: keras.ops.pad(t, [[0, 0], [0, 0], [0, 0], [0, more]]))(o) for o in outputs]
+        return layers.Add()(padded)
+
+    images = keras.Input((8, 8, 1))
+    stem = layers.Conv2D(channels, 3, padding="same", activation="relu")(images)
+    cell1 = candidates(stem, ("conv3", "conv5", "sep3", "max", "avg"))
+    cell2 = candidates(layers.Add()([cell1, stem]), ("conv3", "conv5", "sep3", "max", "identity"))
+    cell2 = layers.ReLU()(layers.BatchNormalization()(cell2))
+    cell3 = candidates(layers.Concatenate()([cell2, stem, cell1]), ("conv3", "sep5", "max", "avg"))
+    features = layers.GlobalAveragePooling2D()(cell3)
+    return keras.Model(images, layers.Dense(10, activation="softmax")(features))
+
+
 def wiring(model) -> list[tuple[str, list[int]]]:
     """Each layer's type and the positions of the layers feeding it, in order: equal wiring
     means the same computation, whatever the layers are named."""
@@ -230,6 +264,7 @@ def supernet_builder(strategy: str):
 
 
 BASE, CONTROL = "hand-written Keras", "hand-written Keras, a second copy"
+EVERY = "every candidate, hand-written"
 NETS: dict[int, object] = {}  # a supernet model's own Net, by the model's id
 SUPERNETS = ("darts", "enas")
 
@@ -259,6 +294,7 @@ def main() -> None:
         ("expanded (chosen form)", chosen["build_model"]),
         ("run-time form", run_time["build_model"]),
         (CONTROL, lambda: hand_written(keras, chosen["CHANNELS"])),
+        (EVERY, lambda: every_candidate(keras, chosen["CHANNELS"])),
         *((f"supernet form ({strategy})", build) for strategy, build in supernets.items()),
         *((f"supernet form ({strategy}), own loop", build) for strategy, build in own_loops.items()),
     ]:
@@ -272,7 +308,7 @@ def main() -> None:
             with as_in_fit():
                 step_time(model, x, y, 50, args.batch)  # traced here: as fit's step, with no loop hook in it
         models[name] = model
-    alike = [name for name in models if not name.startswith("supernet")]
+    alike = [name for name in models if not name.startswith("supernet") and name != EVERY]
     counts = {name: models[name].count_params() for name in alike}
     assert len(set(counts.values())) == 1, counts
     assert all(wiring(models[name]) == wiring(models[BASE]) for name in alike), "the models differ"
@@ -299,6 +335,10 @@ def main() -> None:
         ratio = statistics.median(t / b for t, b in zip(samples, times[BASE]))
         results["models"][name] = {"ms_per_step": median, "ratio": ratio}
         bound = f"   (bound: {widest} candidates in the widest layer)" if name.startswith("supernet") else ""
+        if name.startswith("supernet") and not name.endswith("own loop"):
+            excess = statistics.median(t / e for t, e in zip(samples, times[EVERY]))
+            results["models"][name]["ratio_to_every_candidate"] = excess
+            bound += f"; {excess:5.3f}x every candidate's"
         if name.endswith("own loop"):
             fit = name.removesuffix(", own loop")
             to_fit = statistics.median(t / f for t, f in zip(samples, times[fit]))
