@@ -60,6 +60,8 @@ def test_statistics_at_their_edges():
     assert kendall_tau([1, 1, 1], [1, 2, 3]) is None and kendall_tau([1], [1]) is None
     assert pearson([1, 2, 3], [2, 4, 6.5]) == pytest.approx(0.9979487, abs=1e-6)  # scipy.stats.pearsonr
     assert quantile([4, 1, 3, 2], 0.5) == 2.5 and quantile([4, 1, 3, 2], 0.25) == 1.75
+    inf = math.inf  # "never", for a time to reach: the median of 3 reached and 2 never is the third time
+    assert quantile([5, inf, 1, inf, 3], 0.5) == 5 and quantile([1, inf], 0.5) == inf and quantile([inf, inf], 0.5) == inf
     mean, se = mean_se([1.0, 2.0, 3.0, 4.0])
     assert mean == 2.5 and se == pytest.approx(math.sqrt(5 / 3 / 4))
     ranks = Ranks([1, 2, 3, 4])

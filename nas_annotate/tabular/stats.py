@@ -83,7 +83,10 @@ def quantile(values: Sequence[float], q: float) -> float:
     position = q * (len(ordered) - 1)
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    fraction = position - low
+    if fraction == 0 or math.isinf(ordered[low]):  # an order statistic itself (inf - inf, inf * 0: no arithmetic on it)
+        return ordered[low]
+    return ordered[low] + (ordered[high] - ordered[low]) * fraction
 
 
 def median(values: Sequence[float]) -> float:
