@@ -48,6 +48,7 @@ def draw(runs: list[Run], table: Table | None, sign: float, path: str, title: st
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     from io import BytesIO
 
@@ -68,6 +69,9 @@ def draw(runs: list[Run], table: Table | None, sign: float, path: str, title: st
         _lines(panel, runs, measure, low, high, plt)
         if high > low and math.isfinite(high):
             panel.set_xscale("log")
+            panel.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            panel.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: _seconds(x)))
+            panel.xaxis.set_minor_formatter(ticker.NullFormatter())  # 1, 2, 5 a decade labelled: more crowd it
         panel.set_xlabel("simulated seconds (the table's training time + the strategy's)"
                          if any(r.simulated for r in runs) else "seconds")
         panel.grid(True, which="both", alpha=0.3)
@@ -84,6 +88,11 @@ def draw(runs: list[Run], table: Table | None, sign: float, path: str, title: st
     figure.savefig(buffer, format="png")
     plt.close(figure)
     atomic_write(path, buffer.getvalue())
+
+
+def _seconds(x: float) -> str:
+    """A tick of the log time axis: 0.1 s, 10 s, 1000 s."""
+    return f"{x:g} s"
 
 
 def _lines(axes: object, runs: list[Run], measure: Callable[[Run, float], float | None], low: float, high: float, plt: object) -> None:
