@@ -242,3 +242,16 @@ def test_the_keras3_example_runs_on_the_backend(name, tmp_path):
                           capture_output=True, text=True, env=environment(name), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("validation accuracy: ")
+
+
+def test_only_the_methods_that_act_are_handed_jaxs_fit_state():
+    """JAX's fit writes every weight back (and Keras reads them all again) before a strategy
+    method that acts: one-level darts's batch methods do nothing, so its batches are spared."""
+    from nas_annotate.strategies.darts import Darts
+    from nas_annotate.strategies.enas import Enas
+    from nas_annotate.supernet import Net
+
+    one_level, bilevel, enas = Net(Darts(), "darts"), Net(Darts(bilevel=True), "darts"), Net(Enas(), "enas")
+    assert not one_level._acts("after_batch") and not one_level._acts("before_batch") and one_level._acts("after_epoch")
+    assert bilevel._acts("after_batch") and not bilevel._acts("before_batch")
+    assert enas._acts("before_batch") and enas._acts("after_batch") and enas._acts("finish")
