@@ -77,9 +77,10 @@ def make_sampler(
 class GridClaims:
     """The grid's points, each given to exactly one trial of the study, however many searches
     share it: under the study's lock, a search queues the first point (in its order) that no
-    trial holds (`holds_point`: a trial its search stopped gives its point back), and takes it. `lock()` holds the study's lock and yields a check that it still
-    does (`storage.claim_lock`). (Optuna's grid sampler lets searches that ask at once pick the
-    same point, and maps a point's number to a different point under each seed.)"""
+    trial holds (`holds_point`: a trial its search stopped gives its point back), and takes
+    it. `lock()` holds the study's lock and yields a check that it still does
+    (`storage.claim_lock`). (Optuna's grid sampler lets searches that ask at once pick the same
+    point, and maps a point's number to a different point under each seed.)"""
 
     def __init__(self, grid: dict[str, list[Any]], seed: int | None,
                  lock: Callable[[], AbstractContextManager[Callable[[], None]]]) -> None:
