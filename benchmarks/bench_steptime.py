@@ -12,7 +12,11 @@ layer's number of candidates (the bound: no waste beyond computing each candidat
 supernet is also trained by a loop of one's own, a `tf.function` step of `tf.GradientTape` and
 `apply_gradients` (as examples/custom_loop does), timed the same way: its ratio to the same
 supernet's `train_on_batch` step (traced as `fit` traces it, without the loop's hook) is held
-against 1.2 (issue 24: the one-shot hooks in a custom loop cost at most a fifth more).  A
+against 1.2 (issue 24: the one-shot hooks in a custom loop cost at most a fifth more).  These
+supernet steps are the training step alone, no strategy acting around it; what the strategy
+does around each batch of a search (enas: a path drawn before it; after it, the controller's
+reward, a forward pass of the supernet on a validation batch, and its policy step) is timed
+apart: each supernet's `fit` with its strategy acting, against its `fit` without.  A
 second copy of the hand-written model is timed like the others: its ratio is the noise floor of
 the measurement.  `--json PATH` also writes them.  A benchmark, not a test.
 
@@ -115,15 +119,18 @@ def wiring(model) -> list[tuple[str, list[int]]]:
     return found
 
 
-def step_time(model, x, y, steps: int, batch: int) -> float:
-    if BACKEND != "tensorflow" and hasattr(model, "fit"):
+def step_time(model, x, y, steps: int, batch: int, acting: bool = False) -> float:
+    """Milliseconds a step: `train_on_batch` on TensorFlow, else one epoch of `fit` (see the
+    module's docstring); `acting`: through `fit` on any backend, the supernet's strategy acting
+    around each batch as in a search (else `fit` runs as Keras's own, no strategy in it)."""
+    if acting or (BACKEND != "tensorflow" and hasattr(model, "fit")):
         import numpy as np
 
         reps = -(-steps * batch // len(x))
         xs, ys = np.concatenate([x] * reps)[: steps * batch], np.concatenate([y] * reps)[: steps * batch]
         from nas_annotate.supernet import hook
 
-        saved, hook._net = hook._net, NETS.get(id(model))  # the model's own net, or none: Keras's fit as it is
+        saved, hook._net = hook._net, NETS.get(id(model)) if acting else None
         try:
             before = int(model.optimizer.iterations)
             start = time.perf_counter()
@@ -312,14 +319,20 @@ def main() -> None:
     counts = {name: models[name].count_params() for name in alike}
     assert len(set(counts.values())) == 1, counts
     assert all(wiring(models[name]) == wiring(models[BASE]) for name in alike), "the models differ"
-    names = list(models)
-    for name in names:  # a discarded round: every model hot before the first timed one
-        step_time(models[name], x, y, args.steps, args.batch)
+    timed = {name: (model, False) for name, model in models.items()}
+    for strategy in SUPERNETS:  # fit with and without the strategy acting around each batch
+        model = models[f"supernet form ({strategy})"]
+        if BACKEND == "tensorflow":  # there the supernet's row is train_on_batch's: fit's own, beside
+            timed[f"supernet form ({strategy}), fit"] = (model, False)
+        timed[f"supernet form ({strategy}), fit, its strategy acting"] = (model, True)
+    names = list(timed)
+    for name in names:  # a discarded round: every model hot before the first timed one (enas past its warm-up)
+        step_time(timed[name][0], x, y, args.steps, args.batch, acting=timed[name][1])
     times: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(args.rounds):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
-            times[name].append(step_time(models[name], x, y, args.steps, args.batch))
+            times[name].append(step_time(timed[name][0], x, y, args.steps, args.batch, acting=timed[name][1]))
     library = __import__({"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(BACKEND, "keras"))
     print(f"keras {keras.__version__} on {BACKEND} {library.__version__}, {TRAIN.relative_to(ROOT)}, python "
           f"{platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
@@ -334,8 +347,14 @@ def main() -> None:
         median = statistics.median(samples)
         ratio = statistics.median(t / b for t, b in zip(samples, times[BASE]))
         results["models"][name] = {"ms_per_step": median, "ratio": ratio}
-        bound = f"   (bound: {widest} candidates in the widest layer)" if name.startswith("supernet") else ""
-        if name.startswith("supernet") and not name.endswith("own loop"):
+        main_row = name in {f"supernet form ({strategy})" for strategy in SUPERNETS}
+        bound = f"   (bound: {widest} candidates in the widest layer)" if main_row else ""
+        if name.endswith("its strategy acting"):
+            alone = name.removesuffix(", its strategy acting") if BACKEND == "tensorflow" else name.removesuffix(", fit, its strategy acting")
+            acting = statistics.median(t / a for t, a in zip(samples, times[alone]))
+            results["models"][name]["ratio_to_fit"] = acting
+            bound = f"   {acting:5.3f}x its fit step without the strategy"
+        elif main_row:
             excess = statistics.median(t / e for t, e in zip(samples, times[EVERY]))
             results["models"][name]["ratio_to_every_candidate"] = excess
             bound += f"; {excess:5.3f}x every candidate's"

@@ -120,6 +120,7 @@ def steptime_rows(r: dict[str, Any]) -> list[Row]:
                         f"{entry['ms_per_step']:.2f} ms", base, f"{entry['ratio']:.2f}",
                         f"≤ {widest} (candidates in the widest layer)", met(entry["ratio"] <= widest)))
     rows += excess_rows("bench_steptime", models)
+    rows += acting_rows("bench_steptime", models)
     for strategy in ("darts", "enas"):
         loop = models.get(f"supernet form ({strategy}), own loop")
         if loop is not None:
@@ -127,6 +128,17 @@ def steptime_rows(r: dict[str, Any]) -> list[Row]:
             rows.append(Row("bench_steptime", f"the supernet's step in a loop of one's own ({strategy}: a tf.function step, the hooks on)",
                             f"{loop['ms_per_step']:.2f} ms", f"its fit-like step {fit['ms_per_step']:.2f} ms",
                             f"{loop['ratio_to_train_on_batch']:.2f}", "≤ 1.2", met(loop["ratio_to_train_on_batch"] <= 1.2)))
+    return rows
+
+
+def acting_rows(name: str, models: dict[str, Any]) -> list[Row]:
+    """Each supernet's `fit` with its strategy acting around each batch, against its `fit` alone."""
+    rows = []
+    for strategy, what in (("darts", "one-level: nothing per batch"), ("enas", "a path drawn per batch, the controller's reward on a validation batch")):
+        entry = models.get(f"supernet form ({strategy}), fit, its strategy acting")
+        if entry is not None:
+            rows.append(Row(name, f"the supernet in `fit` with its strategy acting ({strategy}: {what})",
+                            f"{entry['ms_per_step']:.2f} ms", "its `fit` step without the strategy", f"{entry['ratio_to_fit']:.2f}", "—", "—"))
     return rows
 
 
@@ -154,6 +166,7 @@ def steptime_backend_rows(r: dict[str, Any], backend: str, base: str) -> list[Ro
                         f"{entry['ms_per_step']:.2f} ms", base, f"{entry['ratio']:.2f}",
                         f"≤ {widest} (candidates in the widest layer)", met(entry["ratio"] <= widest)))
     rows += excess_rows(name, models)
+    rows += acting_rows(name, models)
     for strategy in ("darts", "enas"):
         loop = models[f"supernet form ({strategy}), own loop"]
         fit = models[f"supernet form ({strategy})"]
@@ -421,7 +434,7 @@ writes its key numbers).  Run them with the `bench` extra installed:
 | `bench_compiler.py` | `extract` and `expand` of a generated 4,500-line module holding 500 annotations in every form, against the `ast.parse` + `ast.unparse` round trip of the same text (in process, interleaved runs, median of paired ratios); `expand` of an annotation-free file of the same size; `nas-annotate --help`, and `extract`/`expand` of that file, in a subprocess | ≤ 4× the round trip (NNI's ast + astor expander: ~5.3×); the annotation-free file is never parsed; `--help` < 150 ms; `extract`/`expand` of it ≤ 1.3× `--help` |
 | `bench_freeze.py` | `nas-annotate freeze` of bench_compiler's module (each layer's first candidate), against libcst's own `parse_module` + `.code` of the same text (in process, interleaved runs, median of paired ratios), with the time of each stage; the same for examples/digits/train.py, where pruning runs libcst's scope analysis | ≤ 1.5× libcst's round trip |
 | `bench_run.py` | `nas-annotate run` of a small annotated script, with a warm and a cold cache, against `python` on the same script pre-expanded (medians) | warm: ≤ 100 ms more |
-| `bench_steptime.py` | training-step time of the digits trial built from generated code, in the chosen form (`expand --choice`) and the run-time form (what `run` executes), and of its supernet (one-shot search), against the same model written by hand in Keras; the supernet's step in a loop of one's own (a `tf.function` step, the one-shot hooks on) against its fit-like step; again under `KERAS_BACKEND=jax` (examples/keras3; the loop a jitted JAX step whose update is given its state) | ratio 1.00 ± 0.03; the supernet ≤ the widest layer's number of candidates; the own loop ≤ 1.2× |
+| `bench_steptime.py` | training-step time of the digits trial built from generated code, in the chosen form (`expand --choice`) and the run-time form (what `run` executes), and of its supernet (one-shot search), against the same model written by hand in Keras; the supernet's step in a loop of one's own (a `tf.function` step, the one-shot hooks on) against its fit-like step; each supernet's `fit` with its strategy acting around each batch against its `fit` alone; again under `KERAS_BACKEND=jax` (examples/keras3; the loop a jitted JAX step whose update is given its state) | ratio 1.00 ± 0.03; the supernet ≤ the widest layer's number of candidates; the own loop ≤ 1.2× |
 | `bench_gpu.py` | on a GPU: the digits search with `--jobs 2 --trials-per-gpu 2` on one GPU against `--jobs 1`, and the supernet's step there; anywhere (`--overhead`): the GPU scheduling's cost per trial with four stand-in GPUs | scheduling ≤ 10 ms a trial |
 | `bench_samplers.py` | how many seeds of each sampler reach the toy trial's optimum (one of 3,750 architectures) within a budget of trials, in process | `tpe` and `evolution` more often than `random` |
 | `bench_pareto.py` | two objectives, accuracy (max) and params (min), on the digits space: the hypervolume of the front each multi-objective sampler (and `random`) finds in 40 trials, as a fraction of the table's own front's (reference point at the table's worst accuracy and largest model; and, telling the samplers apart, 10% beyond the table front's worst), with the digits table and each architecture's parameter count (`benchmarks/data/digits_params.csv`) as the lookup: ask/tell in process, no training | `tpe` (multi-objective TPE, the default): ≥ 0.9 |
