@@ -104,6 +104,8 @@ class _LayerCode:
         else:
             value = self.output(layer.layer_choice[decision.layer])
         self.statements.append(f"{layer.layer_output.label} = {value}")
+        if decision is None:
+            self.statements.append(f"{RUNTIME}.done({layer.key!r})")
         if self.temps:
             self.statements.append("del " + ", ".join(self.temps))
         return self.statements

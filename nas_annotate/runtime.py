@@ -1,8 +1,8 @@
 """The run-time side of the choice-independent form: which candidate and inputs each layer
 uses, and the value of each hyperparameter.
 
-Expanded code calls `decide(key, labels, input_labels, lo, hi)` once per execution of a layer,
-`value(key, dist, args, alias)` for a variable and `index(key, labels, alias)` for a choice
+Expanded code calls `decide(key, labels, input_labels, lo, hi)` once per execution of a layer
+and `done(key)` when the layer's output is made, `value(key, dist, args, alias)` for a variable and `index(key, labels, alias)` for a choice
 among expressions or calls; the first call for a key resolves it, later calls reuse that
 decision, so an annotation inside a function is one decision at every call.  The choice comes
 from, in order: `set_choice(...)`, the `NAS_ANNOTATE_CHOICE` environment variable (a path, or an
@@ -52,6 +52,7 @@ class _State:
         self.registered: dict[str, list[str]] = {}
         self.resolved = False
         self.supernet: Any = None  # the supernet.Net of a one-shot search
+        self.watcher: Any = None  # told where each layer's call begins and ends (inherit.Recorder)
 
 
 _state = _State()
@@ -171,7 +172,7 @@ def decide(
     """The (candidate index, chosen input indices) for the layer `key`; the same at every call."""
     decision = _state.decisions.get(key)
     if decision is not None:
-        return decision
+        return _entered(key, decision)
     shape = Shape(key, labels, input_labels, (lo, hi))
     if not _state.resolved:
         _find_choice()
@@ -188,7 +189,25 @@ def decide(
         raise _no_choice(key, shape.describe(), _where())
     _state.decisions[key] = decision
     _state.shapes[key] = shape
+    return _entered(key, decision)
+
+
+def _entered(key: str, decision: tuple[int, tuple[int, ...]]) -> tuple[int, tuple[int, ...]]:
+    if _state.watcher is not None:
+        _state.watcher.enter(key, _state.shapes[key].choice_labels[decision[0]])  # type: ignore[union-attr]
     return decision
+
+
+def done(key: str) -> None:
+    """The layer `key`'s output is made: the end of its call (what a watcher is told)."""
+    if _state.watcher is not None:
+        _state.watcher.leave(key)
+
+
+def watch(watcher: Any) -> None:
+    """Tell `watcher` (`enter(key, candidate label)`, `leave(key)`) where each layer's call
+    begins and ends, until `watch(None)`."""
+    _state.watcher = watcher
 
 
 def _no_choice(key: str, allowed: str, where: str) -> ChoiceError:
