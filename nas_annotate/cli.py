@@ -247,7 +247,7 @@ def strategies_command(path: str | None) -> None:
 @click.option("-n", "--trials", type=click.IntRange(min=0), help="Trials to run now (default 20; grid: what is left of the grid).")
 @click.option(
     "-s", "--sampler", metavar="NAME", default="tpe", show_default=True,
-    help="The strategy: tpe, random, evolution, grid, reinforce; darts or enas (one-shot: one supernet); an installed "
+    help="The strategy: tpe, random, evolution, morphism, grid, reinforce; darts or enas (one-shot: one supernet); an installed "
     "one; or your own as MODULE:NAME or PATH.py:NAME (`nas-annotate strategies` lists them).",
 )
 @click.option("--sampler-option", "sampler_options", multiple=True, metavar="KEY=VALUE",
@@ -277,6 +277,9 @@ def strategies_command(path: str | None) -> None:
 @click.option("--no-preload", is_flag=True, help="Do not import the script's modules in the worker ahead of the trials.")
 @click.option("--fresh", is_flag=True, help="Run each trial in a new interpreter instead of a fork (slower; for code that cannot fork).")
 @click.option("--population", type=click.IntRange(min=2), default=10, show_default=True, help="evolution: the population size.")
+@click.option("--inherit", is_flag=True,
+              help="Each child trial starts from its parent's trained weights where they correspond (evolution, morphism, "
+              "a strategy that names parents); the trial sees NAS_ANNOTATE_INHERITED=1.")
 @click.option("--retrain", type=click.IntRange(min=0), default=1, show_default=True,
               help="darts, enas: train the K best architectures found standalone, as trials of the study.")
 @click.option("--paths", type=click.IntRange(min=1), default=20, show_default=True,

@@ -138,7 +138,7 @@ def test_bad_sampler_options(text, message):
 
 
 @pytest.mark.parametrize("name, options, message", [
-    ("nope", {}, "unknown strategy 'nope': use one of tpe, random, evolution, grid, reinforce, darts, enas, MODULE:NAME or PATH.py:NAME"),
+    ("nope", {}, "unknown strategy 'nope': use one of tpe, random, evolution, morphism, grid, reinforce, darts, enas, MODULE:NAME or PATH.py:NAME"),
     ("missing.py:A", {}, "strategy file 'missing.py': no such file"),
     ("{plugins}:Nope", {}, "has no 'Nope'; it defines Uniform, Duck, Breaks, Nonsense, MySampler, brute"),
     ("{plugins}:NotAStrategy", {}, "is a class NotAStrategy: neither an Optuna BaseSampler"),
@@ -314,7 +314,7 @@ def test_strategies_lists_the_built_ins_with_kinds_and_options(tmp_path):
     done = cli("strategies", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
-    assert list(rows)[:7] == ["tpe", "random", "evolution", "grid", "reinforce", "darts", "enas"]
+    assert list(rows)[:8] == ["tpe", "random", "evolution", "morphism", "grid", "reinforce", "darts", "enas"]
     assert "black-box" in rows["reinforce"] and "lr=0.5" in rows["reinforce"]
     assert "one-shot" in rows["darts"] and "one-shot" in rows["enas"]
     assert "population=10" in rows["evolution"]

@@ -91,4 +91,4 @@ def test_the_strategies_are_listed_without_the_extras():
     done = subprocess.run([nas, "strategies"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     names = [line.split()[0] for line in done.stdout.splitlines()[1:]]
-    assert names[:7] == ["tpe", "random", "evolution", "grid", "reinforce", "darts", "enas"]
+    assert names[:8] == ["tpe", "random", "evolution", "morphism", "grid", "reinforce", "darts", "enas"]

@@ -71,6 +71,10 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
             f"--sampler {options.sampler} searches one objective; with several, use {', '.join(MULTI_OBJECTIVE)} "
             "or a black-box strategy of your own"
         )
+    if options.sampler == "morphism":
+        options = dataclasses.replace(options, inherit=True)
+    if options.inherit:
+        _check_inherit(options, strategy, len(objectives))
     if strategy.kind != ONESHOT and options.retrain != 1:
         raise SearchProblem(f"--retrain applies to one-shot search (a one-shot strategy such as darts or enas), not to {options.sampler}")
     if not os.path.isfile(options.script):
@@ -90,6 +94,25 @@ def search(options: Options, echo: Callable[[str], None] | None = None) -> Outco
         raise SearchProblem(str(exc)) from None
     finally:
         worker.close()
+
+
+def _check_inherit(options: Options, strategy: Strategy, objectives: int) -> None:
+    """A SearchProblem where `--inherit` cannot apply: the strategy names no parents."""
+    if strategy.kind == ONESHOT:
+        raise SearchProblem(
+            f"--inherit gives each child its parent's trained weights; one-shot search ({options.sampler}) trains one "
+            "supernet whose candidates share their weights already"
+        )
+    if strategy.builtin and options.sampler not in INHERITING:
+        raise SearchProblem(
+            f"--inherit: {options.sampler} makes no architecture from another's, so its trials have no parent to inherit "
+            f"from; use --sampler {' or '.join(INHERITING)}, or a strategy whose ask returns Child(choice, parent)"
+        )
+    if objectives > 1 and strategy.builtin:
+        raise SearchProblem("--inherit: with several objectives evolution is NSGA-II, whose children name no parent; search one objective")
+
+
+INHERITING = ("evolution", "morphism")  # the built-ins whose children name their parent
 
 
 def _search(

@@ -60,6 +60,7 @@ class Options:
     paths: int = 20
     policy: str = "learned"
     darts: str = "one-level"
+    inherit: bool = False  # children start from their parent's trained weights (always with morphism)
     db_retry: float = DEFAULT_RETRY
     progress: bool | None = None
     quiet: bool = False

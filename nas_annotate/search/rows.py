@@ -51,6 +51,9 @@ def trial_rows(study: Any, objectives: list[Objective]) -> list[dict[str, Any]]:
         })
         if "gpu" in attrs:  # the GPUs it ran on (gpus.py), where the search had some
             rows[-1]["gpu"] = attrs["gpu"]
+        for name in ("parent", "inherited"):  # the trial it was made from; what it took of its weights
+            if name in attrs:
+                rows[-1][name] = attrs[name]
         if "report" in attrs:  # the final report, when it was a mapping
             rows[-1]["report"] = attrs["report"]
         if len(objectives) > 1:
@@ -65,15 +68,16 @@ def report_entries(rows: list[dict[str, Any]], shown: list[str]) -> list[str]:
 
 def csv_bytes(rows: list[dict[str, Any]], leading: list[str] | None = None) -> bytes:
     """A row per trial: `leading` (the value, or each objective and the front's marks), the
-    reports' other entries, the duration, its GPUs (where the search had some), a column per
-    layer and the error."""
+    reports' other entries, the duration, its GPUs (where the search had some), its parent and
+    what it inherited (under --inherit), a column per layer and the error."""
     leading = leading or ["value"]
     keys = list(dict.fromkeys(key for row in rows for key in row["choice"]))
     entries = report_entries(rows, leading)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     gpus = ["gpu"] if any("gpu" in row for row in rows) else []
-    writer.writerow(["number", "state", *leading, *entries, "duration_s", *gpus, *keys, "error"])
+    lineage = [name for name in ("parent", "inherited") if any(name in row for row in rows)]
+    writer.writerow(["number", "state", *leading, *entries, "duration_s", *gpus, *lineage, *keys, "error"])
     for row in rows:
         cells = []
         for key in keys:
@@ -82,7 +86,8 @@ def csv_bytes(rows: list[dict[str, Any]], leading: list[str] | None = None) -> b
         values = [row[name] if name in row else (row.get("values") or {}).get(name) for name in leading]
         reported = [(row.get("report") or {}).get(name, "") for name in entries]
         placed = [row.get("gpu", "")] if gpus else []
-        writer.writerow([row["number"], row["state"], *values, *reported, row["duration_s"], *placed, *cells, row["error"] or ""])
+        lines = [row.get(name, "") for name in lineage]
+        writer.writerow([row["number"], row["state"], *values, *reported, row["duration_s"], *placed, *lines, *cells, row["error"] or ""])
     return buffer.getvalue().encode()
 
 

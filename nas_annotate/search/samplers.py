@@ -38,6 +38,7 @@ def resolve(options: Any) -> tuple[Strategy, dict[str, Any]]:
     settings = dict(options.sampler_options or {})
     legacy = {
         "evolution": {"population": options.population},
+        "morphism": {"population": options.population},
         "darts": {"bilevel": options.darts == "bilevel"},
         "enas": {"paths": options.paths, "policy": options.policy},
     }.get(options.sampler, {})
@@ -56,7 +57,7 @@ def make_sampler(
     `multi`: for a study of several objectives."""
     if isinstance(strategy, str):
         strategy = registry.find(strategy)
-        settings = {"population": population} if strategy.name == "evolution" else {}
+        settings = {"population": population} if strategy.name in ("evolution", "morphism") else {}
     settings = dict(settings or {})
     if strategy.kind == ONESHOT:
         return RandomSampler(seed=seed)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .objectives import Objective, decoded, final_values, intermediate_value
-from ..strategies.adapter import StrategyDone, StrategyFailed
+from ..inherit.store import SUFFIX
+from ..strategies.adapter import PARENT, StrategyDone, StrategyFailed, parents_of
 from .options import Options, StrategyStopped
 from .pictures import Pictures
 from .process import GRACE, Worker, kill, tail
@@ -43,6 +44,8 @@ class Running:
     stopped: float | None = None  # when it was sent SIGTERM
     buffer: bytes = b""
     steps: set[int] = field(default_factory=set)
+    inheritance: dict[str, Any] = field(default_factory=dict)  # what it inherited and saved (--inherit)
+    parent: int | None = None  # the trial its architecture was made from (--inherit)
 
 
 class TrialLoop:
@@ -118,11 +121,26 @@ class TrialLoop:
         self.pictures.attach(trial, choice)
         open(run.report, "w").close()
         self.running[trial.number] = run
-        worker.send({
+        request = {
             "trial": trial.number, "script": os.path.abspath(self.options.script), "args": list(self.options.args),
             "choice": choice, "log": run.log, "report": run.report, "objectives": self.names, "env": environment(gpus),
-        })
+        }
+        if self.options.inherit:
+            request["inherit"] = self.inheritance(trial, stem + SUFFIX)
+            run.parent = request["inherit"]["parent"]
+        worker.send(request)
         return True
+
+    def inheritance(self, trial: Any, save_to: str) -> dict[str, Any]:
+        """What a trial of an inheriting search is told: where to save its weights, and its
+        parent's number and weights (the parent trial's `weights` attribute: a path)."""
+        storage = self.study._storage
+        parent = storage.get_trial_user_attrs(trial._trial_id).get(PARENT)
+        weights = None
+        if parent is not None:
+            found = [t for t in self.study.get_trials(deepcopy=False) if t.number == parent]
+            weights = found[0].user_attrs.get("weights") if found else None
+        return {"save": save_to, "parent": parent, "parent_weights": weights}
 
     def on_message(self, message: dict[str, Any]) -> None:
         from optuna.trial import TrialState
@@ -171,6 +189,8 @@ class TrialLoop:
                 kill(run.pid, signal.SIGTERM)
 
     def finish(self, run: Running, state: Any, values: list[float] | None = None, error: str | None = None) -> None:
+        from optuna.trial import TrialState
+
         from .results import write_results
 
         duration = time.monotonic() - run.started
@@ -183,6 +203,12 @@ class TrialLoop:
             run.trial.set_user_attr("report", run.entries)
         if run.curve:
             run.trial.set_user_attr("intermediate", {str(step): value for step, value in sorted(run.curve.items())})
+        if "text" in run.inheritance:
+            run.trial.set_user_attr("inherited", run.inheritance["text"])
+        saved = run.inheritance.get("weights")
+        if saved and state == TrialState.COMPLETE:
+            run.trial.set_user_attr("weights", saved)
+            run.trial.set_user_attr("weights_seconds", run.inheritance.get("seconds"))
         told = values if values is None or len(values) > 1 else values[0]
         stopped = None
         try:
@@ -192,6 +218,8 @@ class TrialLoop:
         except StrategyFailed as exc:  # the trial's end is recorded all the same
             stopped = StrategyStopped(str(exc))
         self.finished += 1
+        if self.options.inherit:
+            self.keep_parents()
         self.progress.done(run.trial.number, state, values, duration, error, self.study, self.objectives)
         if error and self.first_failure is None:
             log = os.path.join(self.out_dir, "trials", os.path.basename(run.log))
@@ -202,6 +230,29 @@ class TrialLoop:
         if time.monotonic() - self.written > RESULTS_EVERY:
             write_results(self.study, self.space, self.options, self.out_dir, final=False)
             self.written = time.monotonic()
+
+    def keep_parents(self) -> None:
+        """Remove the saved weights of this search's trials that can no longer be parents: those
+        that did not complete, and those the strategy says it will not name again (but a
+        running trial's parent), so the disk holds a bounded number of them."""
+        from optuna.trial import TrialState
+
+        keep = parents_of(self.study.sampler, self.study)
+        if keep is None:
+            return
+        keep |= {run.parent for run in self.running.values() if run.parent is not None}
+        directory = os.path.join(os.path.abspath(self.out_dir), "trials")
+        numbers = {int(name[: -len(SUFFIX)]) for name in os.listdir(directory) if name.endswith(SUFFIX) and name[: -len(SUFFIX)].isdigit()}
+        if not numbers:
+            return
+        states = {t.number: t.state for t in self.study.get_trials(deepcopy=False) if t.number in numbers}
+        for number in numbers:
+            if number in self.running or number in keep or states.get(number) in (TrialState.RUNNING, TrialState.WAITING):
+                continue
+            try:
+                os.remove(os.path.join(directory, f"{number:05d}{SUFFIX}"))
+            except OSError:
+                pass
 
     def _fail_asked(self, exc: StrategyFailed) -> None:
         """The trial the strategy was being asked for, recorded as failed with why."""
@@ -245,6 +296,9 @@ def read_reports(run: Running, names: list[str]) -> bool:
     for line in lines:
         try:
             entry = json.loads(line)
+            if "inheritance" in entry:  # what an inheriting trial took from its parent, and saved
+                run.inheritance.update(entry["inheritance"])
+                continue
             step = entry["step"]
             if step is None:
                 run.final, value = final_values(entry, names), decoded(entry["value"])

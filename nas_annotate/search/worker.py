@@ -2,7 +2,8 @@
 child per trial, so no trial pays for importing TensorFlow and a crash stays in its child.
 
 It speaks JSON lines: the driver writes `{"preload": [...], "fresh": bool}` and then one
-request per trial (`trial`, `script`, `args`, `choice`, `log`, `report`, `objectives`; for a
+request per trial (`trial`, `script`, `args`, `choice`, `log`, `report`, `objectives`; under
+`--inherit` also `inherit`: `save`, `parent`, `parent_weights`; for a
 one-shot search's supernet also `oneshot`: `strategy`, `label`, `options`, `seed`, `count`,
 `state`); the worker answers `{"ready": ...}`, `{"trial": n, "pid": p}` when a trial starts
 and `{"trial": n, "status": s}` when it ends (`s` < 0: killed by signal `-s`).  Each trial runs in its own session, so the
@@ -44,12 +45,31 @@ def run_trial(request: dict[str, Any]) -> int:
         runtime.set_supernet(net, request["choice"] or None)
     else:
         runtime.set_choice(request["choice"])
+    inheritance = _inheritance(request.get("inherit"))
     status = run_script(request["script"], request["args"])
+    if inheritance is not None:
+        inheritance.finish(saving=status == 0)
     if oneshot and status == 0:
         status = _finish_oneshot(net, oneshot)
     sys.stdout.flush()
     sys.stderr.flush()
     return status
+
+
+def _inheritance(inherit: dict[str, Any] | None) -> Any:
+    """The trial's weight inheritance (`search --inherit`), recording from now; None without."""
+    if not inherit:
+        return None
+    from ..inherit.trial import Inheritance
+
+    inheritance = Inheritance(inherit["save"], inherit.get("parent"), inherit.get("parent_weights"))
+    try:
+        inheritance.start()
+    except ImportError as exc:
+        print(f"nas-annotate: note: --inherit works on Keras models, and Keras cannot be imported ({exc}): "
+              "this trial inherits and saves nothing", file=sys.stderr)
+        return None
+    return inheritance
 
 
 def _supernet(oneshot: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from .base import History, Result, Space
+from .base import PARENTS_KEPT, Child, History, Result, Space
 from .kinds import one_line
 
 STATES = {
@@ -27,6 +27,22 @@ class StrategyFailed(Exception):
     def __init__(self, message: str, trial_id: int | None = None) -> None:
         super().__init__(message)
         self.trial_id = trial_id
+
+
+PARENT = "parent"  # the user attribute of a trial whose architecture was made from another's
+
+
+def name_parent(study: Study, trial: FrozenTrial, parent: int) -> None:
+    """Record that `trial` was made from trial number `parent` (asked for, not yet running)."""
+    study._storage.set_trial_user_attr(trial._trial_id, PARENT, int(parent))
+
+
+def parents_of(sampler: Any, study: Study) -> set[int] | None:
+    """The trials the search's strategy may still name as parents; None for a strategy that
+    names none (its trials inherit nothing)."""
+    inner = sampler.sampler if isinstance(sampler, Guarded) else sampler
+    parents = getattr(inner, "parents", None)
+    return None if parents is None else parents(study)
 
 
 class StrategyDone(Exception):
@@ -95,11 +111,31 @@ class ProtocolSampler(BaseSampler):
             choice = self.strategy.ask(found)
         except Exception as exc:  # noqa: BLE001  (the strategy's own error, reported on one line)
             raise StrategyFailed(f"strategy {self.name!r} failed in ask(): {one_line(exc)}", trial._trial_id) from None
+        if isinstance(choice, Child):
+            if not any(result.number == choice.parent and result.state == "complete" for result in found):
+                raise StrategyFailed(
+                    f"strategy {self.name!r} named trial {choice.parent!r} as a parent, and it is no completed trial of the study",
+                    trial._trial_id,
+                )
+            name_parent(study, trial, choice.parent)
+            choice = choice.choice
         problem = self.space.check(choice)
         if problem is not None:
             raise StrategyFailed(f"strategy {self.name!r} asked for what is not a choice of the space: {problem}", trial._trial_id)
         self._asked[trial.number] = choice
         return self.search_space.params_of(choice)
+
+    def parents(self, study: Study) -> set[int]:
+        """The trials the strategy may still name as parents (its `parents(history)`)."""
+        found = history(study, self.search_space, None, self._names, self._finished)
+        parents = getattr(self.strategy, "parents", None)
+        if parents is None:
+            completed = sorted(found.completed(), key=lambda result: result.number)
+            return {result.number for result in found.best(PARENTS_KEPT) + completed[-PARENTS_KEPT:]}
+        try:
+            return {int(number) for number in parents(found)}
+        except Exception as exc:  # noqa: BLE001
+            raise StrategyFailed(f"strategy {self.name!r} failed in parents(): {one_line(exc)}") from None
 
     def sample_independent(self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution) -> Any:
         return self._random.sample_independent(study, trial, param_name, param_distribution)

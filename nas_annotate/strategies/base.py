@@ -221,6 +221,19 @@ class History(list):  # type: ignore[type-arg]
         return {canonical(result.choice) for result in self if result.choice}
 
 
+@dataclass(frozen=True)
+class Child:
+    """What `ask` returns for an architecture made from an earlier trial's: its choice and the
+    number of its parent trial. Under `search --inherit` the child starts from the parent's
+    trained weights wherever they correspond."""
+
+    choice: dict[str, Any]
+    parent: int
+
+
+PARENTS_KEPT = 10  # by default, the best and the most recent completed trials whose weights are kept
+
+
 class BlackBoxStrategy:
     """The base of a black-box strategy (subclassing it is optional: any class with `ask` is one).
 
@@ -233,12 +246,19 @@ class BlackBoxStrategy:
         self.space = space
         self.rng = random.Random(seed)
 
-    def ask(self, history: History) -> dict[str, Any]:
-        """The next architecture to train, as a choice document."""
+    def ask(self, history: History) -> dict[str, Any] | Child:
+        """The next architecture to train, as a choice document (or a `Child` of a trial)."""
         raise NotImplementedError
 
     def tell(self, result: Result) -> None:
         """A trial that this search ran has ended (trials of other searches are in `history`)."""
+
+    def parents(self, history: History) -> set[int]:
+        """The completed trials that `ask` may still name as parents: under `--inherit` the
+        weights of the others are removed. By default the 10 best and the 10 most recent."""
+        completed = history.completed()
+        recent = sorted(completed, key=lambda result: result.number)[-PARENTS_KEPT:]
+        return {result.number for result in history.best(PARENTS_KEPT) + recent}
 
 
 class OneShotStrategy:

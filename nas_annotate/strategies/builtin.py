@@ -49,6 +49,13 @@ def _evolution(context: Context, seed: int | None = None, population: int = 10, 
     return EvolutionSampler(population=size, tournament=int(tournament) if tournament else max(2, size // 2), seed=seed)
 
 
+def _morphism(context: Context, seed: int | None = None, population: int = 10, tournament: int | None = None) -> Any:
+    from .evolution import EvolutionSampler
+
+    size = int(population)
+    return EvolutionSampler(population=size, tournament=int(tournament) if tournament else max(2, size // 2), seed=seed, preserving=True)
+
+
 def _grid(context: Context, seed: int | None = None) -> Any:
     from .grid import ExhaustiveGridSampler
 
@@ -82,11 +89,17 @@ STRATEGIES: dict[str, Callable[[], Strategy]] = {
         Option("population", 10, "the population size (--population)"),
         Option("tournament", None, "trials per tournament (default: half the population)"),
     ),
+    "morphism": _optuna(
+        "morphism", _morphism,
+        "Aging evolution whose mutations prefer function-preserving changes; its children always inherit (network morphism, Wei et al. 2016).",
+        Option("population", 10, "the population size (--population)"),
+        Option("tournament", None, "trials per tournament (default: half the population)"),
+    ),
     "grid": _optuna("grid", _grid, "Every architecture once, in a seeded order; shared by the searches of a study."),
     "reinforce": _ours("reinforce", ".reinforce", "Reinforce"),
     "darts": _ours("darts", ".darts", "Darts"),
     "enas": _ours("enas", ".enas", "Enas"),
 }
 
-KINDS = {"tpe": BLACKBOX, "random": BLACKBOX, "evolution": BLACKBOX, "grid": BLACKBOX, "reinforce": BLACKBOX,
+KINDS = {"tpe": BLACKBOX, "random": BLACKBOX, "evolution": BLACKBOX, "morphism": BLACKBOX, "grid": BLACKBOX, "reinforce": BLACKBOX,
          "darts": ONESHOT, "enas": ONESHOT}  # without importing them
