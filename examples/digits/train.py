@@ -14,6 +14,11 @@ The recipe (Adam, a warmup to 3e-3 then a cosine decay to zero, 12 epochs) was c
 two seeds of one architecture agree (docs/compare.md, "A recipe for a table that is signal"):
 with a constant 1e-2 for 5 epochs, most architectures were still on the steep part of their
 learning curve, and the seed decided the value more than the architecture did.
+
+Under `nas-annotate search --inherit` a child trial starts from its parent's trained weights and
+sees NAS_ANNOTATE_INHERITED=1; `--inherited-epochs N` gives such children N epochs instead:
+
+    nas-annotate search examples/digits/train.py --sampler evolution --inherit -- --epochs 5 --inherited-epochs 2
 """
 
 import argparse
@@ -132,6 +137,8 @@ class ReportEachEpoch(keras.callbacks.Callback):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--inherited-epochs", type=int, default=None, metavar="N",
+                        help="epochs of a trial that starts from its parent's weights (search --inherit; default: --epochs)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N examples only")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights' initialisation and of the batches")
@@ -141,6 +148,8 @@ def main():
     if args.limit:
         train_x, train_y = train_x[: args.limit], train_y[: args.limit]
     model = build_model()
+    if os.environ.get("NAS_ANNOTATE_INHERITED") == "1" and args.inherited_epochs:  # search --inherit: a child
+        args.epochs = args.inherited_epochs
     steps_per_epoch = -(-len(train_x) // args.batch_size)
     optimizer = keras.optimizers.Adam(learning_rate(args.epochs, steps_per_epoch))
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
