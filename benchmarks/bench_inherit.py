@@ -1,7 +1,7 @@
 """Weight inheritance on the digits space (issue 27): `evolution` trained from scratch against
 `evolution --inherit` (and `morphism`) at equal wall time, each judged by the digits table.
 
-    python benchmarks/bench_inherit.py [--seeds 0 1 2] [--trials 24] [--epochs 5] [--inherited-epochs 2]
+    python benchmarks/bench_inherit.py [--seeds 0 1 2] [--trials 24] [--population 10] [--epochs 5] [--inherited-epochs 2]
         [--methods evolution evolution-inherit morphism] [--parallel 2] [--table PATH] [--json PATH]
 
 Per seed, `evolution` runs first: `--trials` trials of `--epochs` epochs (digits' recipe), and its
@@ -54,7 +54,7 @@ def run(method: str, seed: int, budget: float | None, args: argparse.Namespace) 
     """One search; what it returned within `budget` seconds and what inheritance cost its trials."""
     nas = os.path.join(os.path.dirname(sys.executable), "nas-annotate")
     with tempfile.TemporaryDirectory(prefix=f"bench-inherit-{method}-") as out:
-        command = [nas, "search", str(SCRIPT), *METHODS[method], "--seed", str(seed), "--out", out, "--quiet",
+        command = [nas, "search", str(SCRIPT), *METHODS[method], "--population", str(args.population), "--seed", str(seed), "--out", out, "--quiet",
                    "--trials", str(args.trials if budget is None else 10 * args.trials)]
         if budget is not None:
             command += ["--budget", f"{budget:.1f}"]
@@ -99,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--trials", type=int, default=24, help="evolution's trials (its wall time is the others' budget)")
+    parser.add_argument("--population", type=int, default=10, help="evolution's and morphism's population")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--inherited-epochs", type=int, default=2)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
