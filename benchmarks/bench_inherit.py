@@ -2,7 +2,7 @@
 `evolution --inherit` (and `morphism`) at equal wall time, each judged by the digits table.
 
     python benchmarks/bench_inherit.py [--seeds 0 1 2] [--trials 24] [--population 10] [--epochs 5] [--inherited-epochs 2]
-        [--methods evolution evolution-inherit morphism] [--parallel 2] [--table PATH] [--json PATH]
+        [--methods evolution evolution-inherit morphism] [--parallel 1] [--table PATH] [--json PATH]
 
 Per seed, `evolution` runs first: `--trials` trials of `--epochs` epochs (digits' recipe), and its
 wall time is the budget.  `evolution-inherit` (`--inherit`) and `morphism` then search with that
@@ -15,9 +15,10 @@ the table accuracy and percentile of what it returned, with each seed's, the tri
 its children; the cost of inheritance per trial (loading, matching and saving weights, from the
 trials' `weights_seconds`) as a share of the trial's duration; and the table's noise floor
 (the median |difference| between two seeds of one architecture), against which differences
-between methods are read.  Searches run `--parallel` at a time, each trial on one thread
-(TF_NUM_INTRAOP_THREADS=1), so that searches running side by side do not share cores.
-A benchmark, not a test: about 12 minutes on two cores with the defaults.
+between methods are read.  Each trial runs on one thread (TF_NUM_INTRAOP_THREADS=1) and the
+searches one at a time (`--parallel N` runs N at once: faster, but a search that shares the
+machine runs slower than its baseline did, and the budgets are then unfair).
+A benchmark, not a test: about 17 minutes on two cores with the defaults.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--inherited-epochs", type=int, default=2)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    parser.add_argument("--parallel", type=int, default=2, help="searches at a time")
+    parser.add_argument("--parallel", type=int, default=1, help="searches at a time (default 1: budgets are fair only alone)")
     parser.add_argument("--table", default=str(digits_table.TABLE))
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()

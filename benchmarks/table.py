@@ -370,10 +370,38 @@ def _figure(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def inherit_rows(r: dict[str, Any]) -> list[Row]:
+    """bench_inherit's recorded run: evolution against evolution --inherit and morphism at equal wall time."""
+    summary, base = r["summary"], r["summary"]["evolution"]
+    shown = f"evolution {base['table_median']:.4f} (pct {base['percentile_median']:.0f})"
+    rows = []
+    for method, label in (("evolution-inherit", "`--sampler evolution --inherit`"), ("morphism", "`--sampler morphism`")):
+        entry = summary.get(method)
+        if entry is None:
+            continue
+        seeds = ", ".join(f"{s['table']:.4f}" for s in entry["seeds"])
+        primary = method == "evolution-inherit"
+        rows.append(Row(
+            "bench_inherit", f"{label} on digits, children {r['inherited_epochs']} epochs, at the wall time of `evolution` "
+            f"({r['trials']} trials of {r['epochs']} epochs): table accuracy of what it returns (median of {len(entry['seeds'])} seeds: {seeds}; "
+            f"the table's noise floor {r['noise_floor']:.4f})",
+            f"{entry['table_median']:.4f} (pct {entry['percentile_median']:.0f})", shown, "—",
+            "≥ evolution's" if primary else "—", met(entry["table_median"] >= base["table_median"]) if primary else "—",
+        ))
+    cost = summary.get("evolution-inherit", {}).get("inheritance_cost_median")
+    if cost is not None:
+        worst = summary["evolution-inherit"]["inheritance_cost_max"]
+        rows.append(Row("bench_inherit", "saving and loading a trial's weights (load, match, assign, save), as a share of the "
+                        "trial's duration (median of the inheriting searches' trials; the largest)",
+                        f"{100 * cost:.2f}% (max {100 * worst:.2f}%)", "the trial", "—", "≤ 5%", met(worst <= 0.05)))
+    return rows
+
+
 # long benchmarks whose committed data the table shows instead of running them: name -> (data, rows)
 RECORDED: dict[str, tuple[Path, Callable[[dict[str, Any]], list[Row]]]] = {
     "bench_oneshot": (HERE / "data" / "oneshot.json", oneshot_rows),
     "bench_strategies prune": (HERE / "data" / "strategies.json", prune_rows),
+    "bench_inherit": (HERE / "data" / "inherit.json", inherit_rows),
 }
 
 def pictures_rows(r: dict[str, Any]) -> list[Row]:
@@ -441,6 +469,7 @@ writes its key numbers).  Run them with the `bench` extra installed:
 | `bench_search.py` | the digits search end to end, under Keras Tuner's `RandomSearch` (a hand-written hypermodel) and under `nas-annotate search --sampler random`, same budget and training: wall time per trial | ≤ 1.1× Keras Tuner's |
 | `bench_pictures.py` | `nas-annotate draw` of the ENAS macro spaces (5 and 12 layers) to SVG, a new process each time (median); `nas-annotate dashboard`'s first page of a 1,000-trial study made as `search` makes them (pictures and notes attached), from a fresh server, in headless Chromium where installed | draw ≤ 300 ms; the first page ≤ 2 s |
 | `bench_oneshot.py` | darts, enas, tpe, evolution and random searching the digits space for real (several seeds), each judged by the digits table at TPE-8's wall time: the table accuracy and percentile of the architecture returned, and enas's Kendall τ between its shared-weight scores and the table. About 40 minutes: its rows come from the committed run in `benchmarks/data/oneshot.json` (command and machine inside), not rerun by `table.py` | darts and enas: ≥ TPE-8's accuracy (median), in the top quarter, within TPE-8's time; enas τ ≥ 0.3 |
+| `bench_inherit.py` | weight inheritance (issue 27) on the digits space: `evolution` from scratch (24 trials of 5 epochs) against `evolution --inherit` and `morphism` (children trained for 2 epochs) given its wall time, 3 seeds, the architecture each returns judged by the digits table; and what saving and loading weights costs a trial. About 15 minutes: its rows come from the committed run in `benchmarks/data/inherit.json` (command and machine inside), not rerun by `table.py` | `--inherit`: ≥ evolution's table accuracy (median of 3 seeds); saving and loading ≤ 5% of a trial |
 | `bench_strategies.py` | search strategies as plug-ins (issue 22): a random strategy written in our black-box protocol, found as `PATH.py:NAME`, against the built-in `random` (ask + tell on a SQLite study in process, and `search` of examples/toy end to end, interleaved); `reinforce`, `tpe` and `evolution` against `random` on the digits table (best table accuracy of 40 trials over 20 seeds, no training), beside the table's noise; `--prune median` and `hyperband` on the table's epoch-by-epoch curves (many seeds, time modelled from the real runs' trial cost). Its `prune` section, real searches of digits with and without pruning (about 16 minutes), comes from the committed run in `benchmarks/data/strategies.json`, not rerun by `table.py` | a plug-in ≤ 5 ms per trial above the built-in; `reinforce` ≥ `random`; `--prune hyperband`: as good a best as without pruning in ≤ 0.6× the time |
 | `bench_compare.py` | `nas-annotate compare` of `random`, `tpe`, `evolution` and `reinforce` on the digits table, 10 seeds × 40 trials each (every trial looked up, none trained), end to end in a subprocess: its wall time, the training time it simulates per wall second, each strategy's best value and the percentile of its architecture, beside the table's noise floor (seed against seed) | ≤ 60 s on 2 cores; the noise floor: τ ≥ 0.7, median \\|difference\\| ≤ 0.03 (issue 23) |
 

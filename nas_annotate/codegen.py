@@ -215,6 +215,13 @@ def update_statement(update: TrainingUpdate) -> str:
     return f"{RUNTIME}.training_update({', '.join(args)})"
 
 
+def loop_statement(update: TrainingUpdate) -> str:
+    """Python for a training update in the run-time form: where a trial that inherits its
+    parent's weights takes them in a loop of its own (the JAX loop's state given, nothing else
+    evaluated)."""
+    return f"{RUNTIME}.training_update(" + (f"state=({update.state.label})" if update.state is not None else "") + ")"
+
+
 def param_value(param: Hyperparameter, decision: float | None) -> str:
     """The expression replacing a hyperparameter's value: for `decision` (an option's index, or
     the number), or asking the runtime when it is None. Always in parentheses."""
@@ -311,7 +318,7 @@ def expand_annotations(
         if annotation.kind == "get_next_parameter":
             statements.append("None" if decide else f"{RUNTIME}.get_next_parameter()")
         if annotation.update is not None:
-            statements.append(update_statement(annotation.update) if supernet else "None")
+            statements.append(update_statement(annotation.update) if supernet else "None" if decide else loop_statement(annotation.update))
         replacements.append((annotation.region, annotation.indent, statements or ["pass"]))
         for param in annotation.params:
             value = param_value(param, decide(param) if decide else None)  # type: ignore[arg-type]

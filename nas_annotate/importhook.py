@@ -32,7 +32,7 @@ MARKERS = (
     b"@nni.get_next_parameter",
     b"@nni.training_update",
 )
-_MAGIC = b"NASANN05"  # a new one whenever the generated code changes within a version
+_MAGIC = b"NASANN06"  # a new one whenever the generated code changes within a version
 FORMS = ("runtime", "supernet")  # the run-time form, and its supernet variant for one-shot search
 
 

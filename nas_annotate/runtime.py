@@ -221,11 +221,13 @@ def _no_choice(key: str, allowed: str, where: str) -> ChoiceError:
 
 
 def training_update(validation_data: Any = None, unused: tuple[str, ...] = (), state: Any = None) -> None:
-    """`@nni.training_update(...)` in the supernet form, after a training step of the script's
-    own loop: the one-shot strategy acts there (`Net.training_update`). Only the supernet form
-    calls it; without a supernet it does nothing."""
+    """`@nni.training_update(...)` after a training step of the script's own loop: in the
+    supernet form the one-shot strategy acts there (`Net.training_update`); in the run-time form a
+    watcher that takes updates (`updated(state)`: a trial that inherits) is told; else nothing."""
     if _state.supernet is not None:
         _state.supernet.training_update(validation_data, unused, _where(), state)
+    elif _state.watcher is not None and hasattr(_state.watcher, "updated"):
+        _state.watcher.updated(state)
 
 
 def get_next_parameter() -> dict[str, Any]:

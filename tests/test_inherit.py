@@ -290,3 +290,77 @@ def test_inherit_with_a_strategy_that_names_no_parent_is_one_error(tmp_path, sam
     done = _search(tmp_path, "--sampler", sampler, "--trials", "1", "--inherit")
     assert done.returncode == 1
     assert says in done.stderr and "Traceback" not in done.stderr
+
+
+LOOPS = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("script, backend", [
+    (LOOPS / "custom_loop" / "tiny_loop.py", "tensorflow"),  # a tf.function step of GradientTape
+    (LOOPS / "keras3" / "tiny_jax_loop.py", "jax"),  # a jitted stateless step: the update is given the loop's state
+])
+def test_a_loop_of_ones_own_inherits_at_its_first_training_update(tmp_path, script, backend):
+    if backend == "jax":
+        pytest.importorskip("jax")
+    done = subprocess.run(
+        [sys.executable, "-m", "nas_annotate", "search", str(script), "-o", str(tmp_path / "out"), "--seed", "0", "--no-progress",
+         "--sampler", "evolution", "--population", "2", "--trials", "3", "--inherit"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv")))
+    (child,) = [row for row in rows if row["parent"]]
+    assert child["state"] == "complete" and child["inherited"].startswith("inherited 2 of ")  # the Dense before and after the cell
+    log = (tmp_path / "out" / "trials" / f"{int(child['number']):05d}.log").read_text()
+    assert f"nas-annotate: {child['inherited']}" in log
+
+
+PLUG_IN = '''
+from nas_annotate.strategies import BlackBoxStrategy, Child
+
+
+class Mutate(BlackBoxStrategy):
+    """Random until two trials completed; then the best one with cell1 changed, naming it its parent."""
+
+    def ask(self, history):
+        best = history.best()
+        if len(history.completed()) < 2:
+            return self.space.random(self.rng)
+        parent = best[0]
+        name = "tiny_cnn/build_model.cell1:layer"
+        options = [o for o in next(d for d in self.space.decisions if d.name == name).options
+                   if o != self.space.picks(parent.choice)[name]]
+        return Child(self.space.with_pick(parent.choice, name, self.rng.choice(options)), parent.number)
+
+    def parents(self, history):
+        return {result.number for result in history.best(1)}
+'''
+
+
+def test_a_plug_in_names_parents_with_child_and_keeps_what_its_parents_says(tmp_path):
+    strategy = tmp_path / "mutate.py"
+    strategy.write_text(PLUG_IN)
+    done = _search(tmp_path, "--sampler", f"{strategy}:Mutate", "--trials", "4", "--inherit")
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = tmp_path / "out"
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    children = [row for row in rows if row["parent"]]
+    assert len(children) == 2 and all(row["inherited"].startswith("inherited ") for row in children)
+    best = max((row for row in rows if row["state"] == "complete"), key=lambda row: float(row["value"]))
+    assert sorted(p.name for p in (out / "trials").glob("*.weights.npz")) == [f"{int(best['number']):05d}.weights.npz"]
+
+
+def test_a_parent_whose_weights_are_not_there_leaves_the_child_fresh_with_a_note(tmp_path, capsys, monkeypatch):
+    from nas_annotate.inherit import INHERITED_ENV
+    from nas_annotate.inherit.trial import Inheritance
+
+    monkeypatch.delenv(INHERITED_ENV, raising=False)
+    inheritance = Inheritance(str(tmp_path / "mine.weights.npz"), 7, str(tmp_path / "elsewhere" / "00007.weights.npz"))
+    inheritance.start()
+    try:
+        model, _, _ = built(choice("conv(kernel=3)", "identity"))
+    finally:
+        inheritance.finish(saving=False)
+    assert INHERITED_ENV not in os.environ
+    assert f"trial 7's weights are not at {tmp_path / 'elsewhere' / '00007.weights.npz'}: this trial starts fresh" in capsys.readouterr().err
+    assert inheritance.outcome is None and not (tmp_path / "mine.weights.npz").exists()

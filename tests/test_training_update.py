@@ -115,14 +115,17 @@ def test_the_forms(tmp_path, source, supernet):
     assert supernet_form(path) == supernet.replace("R.", R + ".")
     nothing = "\n".join("None" if R in line else line for line in supernet_form(path).split("\n"))
     nothing = nothing.replace(R, "")
-    for output in (expand(str(path), None).decode(), expand(str(path), json.dumps({})).decode()):
+    run_time, chosen = expand(str(path), None).decode(), expand(str(path), json.dumps({})).decode()
+    for output in (run_time, chosen):
         assert output.count("\n") == source.count("\n")
         lines = output.split("\n")
         for number, line in enumerate(source.split("\n")):
             if "@nni" not in line and "val_y))" not in line:
                 assert lines[number] == line  # every other line where it was
-        assert "training_update" not in output  # it does nothing in these forms
         compile(output, str(path), "exec")
+    assert "training_update" not in chosen  # it does nothing in expand --choice
+    given = "state=(state)" if "state=state" in source else ""  # the run-time form: where a trial inherits; only a JAX loop's state evaluated
+    assert run_time.count("training_update") == 1 and f"{R}.training_update({given})" in run_time
     compile(supernet_form(path), str(path), "exec")
 
 

@@ -55,6 +55,12 @@ class Recorder:
         self._calls: dict[str, int] = {}
         self._fixed = 0
         self._undo: Callable[[], None] | None = None
+        self.on_update: Callable[[Any], None] | None = None  # told of a loop's training updates
+
+    def updated(self, state: Any) -> None:
+        """A training update of the script's own loop (`state`: a JAX loop's, or None)."""
+        if self.on_update is not None:
+            self.on_update(state)
 
     def enter(self, key: str, candidate: str) -> None:
         call = self._calls.get(key, 0)

@@ -1,6 +1,7 @@
 """Inheritance in a trial's process: record the layers from the script's start, give them the
 parent's weights when the first `fit` begins to train (its model is built then, on every
-backend, and its optimizer has taken no step), save the trial's own when the script ends, and
+backend, and its optimizer has taken no step) or, in a loop of the script's own, at its first
+`@nni.training_update` (after one step), save the trial's own when the script ends, and
 say what was inherited: on stderr (the trial's log) and as a line of the trial's reports, which
 the driver keeps in the trial's user attributes."""
 
@@ -43,6 +44,7 @@ class Inheritance:
                 say(f"trial {self.parent_trial}'s weights are not at {self.parent_weights}: this trial starts fresh")
                 self.parent_weights = None
         self.recorder.start()
+        self.recorder.on_update = self.updated
         original = self._fit = keras.Model.fit
         inheritance = self
 
@@ -83,6 +85,25 @@ class Inheritance:
             "parent": self.parent_trial, "inherited": self.outcome.inherited, "total": self.outcome.total,
             "preserving": self.outcome.preserving, "text": text,
         })
+
+    def updated(self, state: Any) -> None:
+        """The first training update of a loop of the script's own: the parent's weights, once.
+        A JAX loop's `state` holds the values: read into the variables first, written back after."""
+        if self.outcome is not None or self.parent_weights is None:
+            return
+        loop = None
+        if state is not None:
+            from ..supernet.backends import LoopState
+
+            models = [layer for _, layer in self.recorder.layers if hasattr(layer, "stateless_call")]
+            sizes = [len(part) for part in state[:2]] if isinstance(state, (tuple, list)) and len(state) >= 2 else None
+            fitting = [m for m in models if sizes == [len(m.trainable_variables), len(m.non_trainable_variables)]]
+            if fitting:
+                loop = LoopState(fitting[-1], state, "")
+                loop.read()
+        self.give()
+        if loop is not None:
+            loop.write()
 
     def finish(self, saving: bool) -> None:
         """Stop recording; with `saving`, write the trial's weights for its children."""

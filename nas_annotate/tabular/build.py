@@ -127,8 +127,8 @@ def _check_args(search_options: Options, space: Any) -> None:
     name = search_options.study
     try:
         study = optuna.load_study(study_name=name, storage=storage)
-    except KeyError:
-        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+    except KeyError:  # load_if_exists: another machine may create it at the same moment
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True)
     wanted = list(search_options.args)
     given = study.user_attrs.get("table_args")
     if given is None:
