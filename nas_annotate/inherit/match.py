@@ -43,7 +43,6 @@ class Outcome:
     inherited: int = 0
     preserving: dict[str, int] = field(default_factory=dict)  # function-preserving starts by kind
     assignments: list[tuple[Any, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     @property
     def preserved(self) -> int:

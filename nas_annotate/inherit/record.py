@@ -23,11 +23,6 @@ class Place(NamedTuple):
     call: int
     order: int
 
-    def describe(self) -> str:
-        if not self.key:
-            return f"fixed layer {self.order + 1}"
-        return f"{self.key} ({self.candidate}, call {self.call + 1}, layer {self.order + 1})"
-
 
 class Call(NamedTuple):
     """One call of a mutable layer: its key, the candidate it took, which call of the key."""
