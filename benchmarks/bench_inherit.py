@@ -3,6 +3,7 @@
 
     python benchmarks/bench_inherit.py [--seeds 0 1 2] [--trials 24] [--population 10] [--epochs 5] [--inherited-epochs 2]
         [--methods evolution evolution-inherit morphism] [--parallel 1] [--table PATH] [--json PATH]
+    python benchmarks/bench_inherit.py --trial-cost
 
 Per seed, `evolution` runs first: `--trials` trials of `--epochs` epochs (digits' recipe), and its
 wall time is the budget.  `evolution-inherit` (`--inherit`) and `morphism` then search with that
@@ -18,7 +19,11 @@ trials' `weights_seconds`) as a share of the trial's duration; and the table's n
 between methods are read.  Each trial runs on one thread (TF_NUM_INTRAOP_THREADS=1) and the
 searches one at a time (`--parallel N` runs N at once: faster, but a search that shares the
 machine runs slower than its baseline did, and the budgets are then unfair).
-A benchmark, not a test: about 17 minutes on two cores with the defaults.
+`--trial-cost` measures instead what bounds inheritance's gain (half a minute): a digits trial
+of `--epochs` against a child's of `--inherited-epochs` (the example run in one process on one
+thread, alternately, median of 3), and how much of it is Keras's tracing of the training step
+(`fit`'s first epoch against its second).
+A benchmark, not a test: about 6 minutes a seed on two cores (17 with the defaults).
 """
 
 from __future__ import annotations
@@ -96,6 +101,55 @@ def _record(method: str, seed: int, out: str, began: float, wall: float, budget:
     }
 
 
+TRIAL_COST = """
+import json, statistics, sys, time
+import tensorflow as tf
+from nas_annotate import runtime
+from nas_annotate.importhook import install_import_hook
+from nas_annotate.runner import run_script
+
+script, epochs, inherited = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+runtime.set_choice(json.load(open(sys.argv[4])))
+times = {epochs: [], inherited: []}
+for _ in range(3):
+    for n in times:
+        began = time.perf_counter()
+        run_script(script, ["--epochs", str(n)])
+        times[n].append(time.perf_counter() - began)
+install_import_hook(roots=[sys.argv[5]])
+sys.path.insert(0, sys.argv[5])
+import train
+(x, y), _ = train.load_data()
+epoch = []
+for _ in range(3):
+    model = train.build_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    first = time.perf_counter()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    second = time.perf_counter()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    epoch.append((second - first, time.perf_counter() - second))
+print(json.dumps({"trial": statistics.median(times[epochs]), "child": statistics.median(times[inherited]),
+                  "first_epoch": statistics.median(e[0] for e in epoch), "epoch": statistics.median(e[1] for e in epoch)}))
+"""
+
+
+def trial_cost(args: argparse.Namespace) -> None:
+    """Print what a trial and a child cost, and Keras's tracing's share of it."""
+    done = subprocess.run(
+        [sys.executable, "-c", TRIAL_COST, str(SCRIPT), str(args.epochs), str(args.inherited_epochs), str(SCRIPT.parent / "choice.json"), str(SCRIPT.parent)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, **ONE_THREAD},
+    )
+    if done.returncode:
+        raise SystemExit(f"the trial-cost run failed:\n{done.stderr[-3000:]}")
+    cost = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}; digits, one thread, median of 3")
+    print(f"  a trial of {args.epochs} epochs {cost['trial']:.2f} s; a child of {args.inherited_epochs} {cost['child']:.2f} s: "
+          f"{cost['child'] / cost['trial']:.2f}x (its epochs: {args.inherited_epochs / args.epochs:.2f}x)")
+    print(f"  fit's first epoch {cost['first_epoch']:.2f} s, the next {cost['epoch']:.2f} s: tracing the training step about "
+          f"{cost['first_epoch'] - cost['epoch']:.2f} s ({(cost['first_epoch'] - cost['epoch']) / cost['trial']:.0%} of the trial)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -107,7 +161,11 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=1, help="searches at a time (default 1: budgets are fair only alone)")
     parser.add_argument("--table", default=str(digits_table.TABLE))
     parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--trial-cost", action="store_true", help="measure a trial's and a child's cost instead (half a minute)")
     args = parser.parse_args()
+    if args.trial_cost:
+        trial_cost(args)
+        return
     table = digits_table.load_table(args.table)
     ordered = sorted(table.values())
     noise = _noise(args.table)

@@ -246,6 +246,27 @@ def test_search_inherit_children_start_from_their_parents_and_say_so(tmp_path):
     assert kept == [f"{n:05d}.weights.npz" for n in (3, 4)]  # the population: the rest could no longer be parents
 
 
+def test_on_many_machines_a_child_inherits_from_a_parent_another_machine_saved(tmp_path):
+    """Two machines share one study, each with its own output directory: the second's children
+    find their parents' weights through the path in the parent's `weights` attribute."""
+    shared = ["--storage", f"sqlite:///{tmp_path / 'shared.db'}", "--study", "shared", "--sampler", "evolution",
+              "--population", "2", "--inherit"]
+    first = _search(tmp_path, *shared, "--trials", "2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = subprocess.run(
+        [sys.executable, "-m", "nas_annotate", "search", str(FIXTURE), "-o", str(tmp_path / "other"), "--seed", "1",
+         "--no-progress", *shared, "--trials", "2"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert second.returncode == 0, second.stderr[-3000:]
+    rows = {int(row["number"]): row for row in csv.DictReader(open(tmp_path / "other" / "results.csv"))}
+    theirs = [row for number, row in rows.items() if number >= 2 and row["parent"] and int(row["parent"]) < 2]
+    assert theirs, rows
+    for row in theirs:
+        assert row["inherited"].startswith("inherited ") and row["inherited"].split(" from trial ")[1].startswith(row["parent"])
+        assert (tmp_path / "out" / "trials" / f"{int(row['parent']):05d}.weights.npz").exists()
+        assert not (tmp_path / "other" / "trials" / f"{int(row['parent']):05d}.weights.npz").exists()
+
 def test_morphism_inherits_always_and_its_preserving_changes_start_as_the_parent(tmp_path):
     done = _search(tmp_path, "--sampler", "morphism", "--population", "2", "--trials", "4", "--seed", "1")
     assert done.returncode == 0, done.stderr[-3000:]
