@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,23 +24,7 @@ NORMAL = "_frozen_importlib_external.SourceFileLoader"
 OURS = "nas_annotate.importhook.AnnotationLoader"
 COMPILER = ["nas_annotate.pipeline", "nas_annotate.locate", "nas_annotate.parse", "nas_annotate.validate", "nas_annotate.codegen", "libcst"]
 
-OPS = '''\
-"""Stand-in operators (no annotations): each records its call and describes its result."""
-CALLS = []
-
-
-def op(name):
-    def apply(inputs, **kwargs):
-        fixed, chosen = inputs
-        CALLS.append(name)
-        extra = "".join(f",{k}={v}" for k, v in sorted(kwargs.items()))
-        return f"{name}({'+'.join(fixed + chosen)}{extra})"
-
-    return apply
-
-
-conv, sep, pool = op("conv"), op("sep"), op("pool")
-'''
+OPS = (Path(__file__).parent / "fixtures" / "stand_ins" / "ops.py").read_text()  # written beside the scripts under test
 
 CELLS = '''\
 """A cell the caller repeats: one decision, applied at every call."""

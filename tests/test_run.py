@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -31,23 +32,7 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(nas_annotate.__file__))
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "basics", "enas_macro.py")
 MARKER = b"@nni.mutable_layer"
 
-OPS = '''\
-"""Stand-in operators (no annotations): each records its call and describes its result."""
-CALLS = []
-
-
-def op(name):
-    def apply(inputs, **kwargs):
-        fixed, chosen = inputs
-        CALLS.append(name)
-        extra = "".join(f",{k}={v}" for k, v in sorted(kwargs.items()))
-        return f"{name}({'+'.join(fixed + chosen)}{extra})"
-
-    return apply
-
-
-conv, sep, pool = op("conv"), op("sep"), op("pool")
-'''
+OPS = (Path(__file__).parent / "fixtures" / "stand_ins" / "ops.py").read_text()  # written beside the scripts under test
 
 UTIL = '''\
 """Un-annotated helpers inside the package."""
