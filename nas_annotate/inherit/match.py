@@ -78,8 +78,9 @@ def plan(child: list[tuple[Place, Any]], child_calls: list[Call], parent: list[S
         for i, j in pairs:
             outcome.inherited += 1
             outcome.assignments += _same_shapes(layers[i], theirs[j]) or []
-        mine = [layer for i, layer in enumerate(layers) if i not in {i for i, _ in pairs}]
-        others = [entry for j, entry in enumerate(theirs) if j not in {j for _, j in pairs}]
+        matched_mine, matched_theirs = {i for i, _ in pairs}, {j for _, j in pairs}
+        mine = [layer for i, layer in enumerate(layers) if i not in matched_mine]
+        others = [entry for j, entry in enumerate(theirs) if j not in matched_theirs]
         kind, arrays = _preserving(taken[group], mine, others)
         if arrays:
             outcome.preserving[kind] = outcome.preserving.get(kind, 0) + len(mine)
